@@ -1,0 +1,177 @@
+/**
+ * The local HTTP server: does what API Gateway does in AWS (routing, the Lambda authorizer, payload v2
+ * events) and calls the same handler functions the Lambdas export.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { matchRoute, type RouteTarget } from '../../shared/domain/routes.js';
+import type { Logger } from '../../shared/ports/logger.js';
+import type { Authorizer } from '../api/authorizer.js';
+import type { ApiEvent, ApiHandler, ApiResult } from '../runtime/http.js';
+
+export interface LocalServerOptions {
+  authorize: Authorizer;
+  handlers: Record<RouteTarget, ApiHandler>;
+  /** When keys are configured a request without Authorization gets 401 before the authorizer runs. */
+  requireCredential: boolean;
+  maxBodyBytes: number;
+  logger: Logger;
+  health: () => Record<string, unknown>;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > max) return reject(new BodyTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, result: ApiResult): void {
+  const body = result.body === undefined ? '' : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  const headers: Record<string, string | number> = { 'content-length': body.length };
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(body);
+}
+
+function problem(status: number, error: string, message: string, headers: Record<string, string> = {}): ApiResult {
+  return { statusCode: status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify({ error, message }) };
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  }
+  return out;
+}
+
+function queryOf(url: URL): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const key of new Set(url.searchParams.keys())) out[key] = url.searchParams.getAll(key).join(',');
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+export function createLocalServer(opts: LocalServerOptions): Server {
+  const { logger } = opts;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = Date.now();
+    const requestId = randomUUID();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return send(res, problem(400, 'bad_request', 'the request target is not a valid URL'));
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (url.pathname === '/health' && method === 'GET') {
+      return send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'ok', ...opts.health() }) });
+    }
+    const match = matchRoute(method, url.pathname);
+    if (match.kind === 'not-found') return send(res, problem(404, 'not_found', `no route for ${url.pathname}`));
+    if (match.kind === 'method-not-allowed') {
+      return send(res, problem(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${match.allowed.join(', ')}`, { allow: match.allowed.join(', ') }));
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, opts.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        res.setHeader('connection', 'close');
+        return send(res, problem(413, 'payload_too_large', `request body exceeds ${opts.maxBodyBytes} bytes; split it into smaller requests or compress it with gzip`));
+      }
+      throw err;
+    }
+
+    const headers = headersOf(req);
+    const timeEpoch = Date.now();
+    const http = {
+      method,
+      path: url.pathname,
+      protocol: `HTTP/${req.httpVersion}`,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      userAgent: headers['user-agent'] ?? '',
+    };
+    const requestContext = {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers['host'] ?? 'localhost',
+      domainPrefix: 'local',
+      http,
+      requestId,
+      routeKey: match.routeKey,
+      stage: '$default',
+      time: new Date(timeEpoch).toISOString(),
+      timeEpoch,
+    };
+
+    if (opts.requireCredential && !headers['authorization']) {
+      return send(res, problem(401, 'unauthorized', 'this server requires an API key: send Authorization: Bearer <key>', { 'www-authenticate': 'Bearer' }));
+    }
+    const authEvent: APIGatewayRequestAuthorizerEventV2 = {
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: `arn:local:execute-api:local:local:local/$default/${method}${url.pathname}`,
+      identitySource: headers['authorization'] ? [headers['authorization']] : [],
+      routeKey: match.routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      cookies: [],
+      headers,
+      queryStringParameters: queryOf(url) ?? {},
+      requestContext,
+      pathParameters: match.params,
+      stageVariables: {},
+    };
+    const auth = await opts.authorize(authEvent);
+    if (!auth.isAuthorized) return send(res, problem(403, 'forbidden', 'the API key is not valid'));
+
+    const event = {
+      version: '2.0',
+      routeKey: match.routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      queryStringParameters: queryOf(url),
+      pathParameters: match.params,
+      requestContext: { ...requestContext, authorizer: { lambda: auth.context } },
+      body: body.toString('base64'),
+      isBase64Encoded: true,
+    } as ApiEvent;
+
+    const result = await opts.handlers[match.route.target](event);
+    send(res, result);
+    logger.debug('request', { method, path: url.pathname, status: result.statusCode, ms: Date.now() - started });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error('request failed', { error: (err as Error)?.stack ?? String(err) });
+      if (!res.headersSent) send(res, problem(500, 'internal', 'internal error; it has been logged'));
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 120_000;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  return server;
+}

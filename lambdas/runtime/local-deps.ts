@@ -1,0 +1,55 @@
+/** The only place local mode builds adapters; everything else receives them. */
+import { join, resolve } from 'node:path';
+import { parseApiKeys } from '../../shared/domain/api-keys.js';
+import { ConsoleLogger } from '../../shared/adapters/local/console-logger.js';
+import { DuckDbQueryEngine } from '../../shared/adapters/local/duckdb-query-engine.js';
+import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
+import { SpoolQueue } from '../../shared/adapters/local/spool-queue.js';
+import { StaticKeyStore } from '../../shared/adapters/local/static-key-store.js';
+import type { LocalConfig } from '../../shared/config/env.js';
+import { systemClock, type Clock } from '../../shared/ports/clock.js';
+import type { Logger } from '../../shared/ports/logger.js';
+import { makeBatchWriter } from '../../shared/services/batch-writer.js';
+import { makeIngestService } from '../../shared/services/ingest.js';
+import { makeQueryService } from '../../shared/services/query.js';
+import { makeReceiptService } from '../../shared/services/receipts.js';
+import { makeAuthorizer } from '../api/authorizer.js';
+import { makeIngestHandler } from '../api/ingest.js';
+import { makeQueryHandler } from '../api/query.js';
+import { makeBatchWriterHandler } from '../writer/batch-writer.js';
+
+export async function localDeps(config: LocalConfig, overrides: { logger?: Logger; clock?: Clock } = {}) {
+  const logger = overrides.logger ?? new ConsoleLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const dataDir = resolve(config.dataDir);
+  const keyEntries = config.apiKeys ? parseApiKeys(config.apiKeys) : undefined;
+  const store = new FsObjectStore(join(dataDir, 'store'));
+  const spool = await SpoolQueue.open({ dir: join(dataDir, 'spool'), logger });
+  const engine = await DuckDbQueryEngine.open({ store });
+
+  const handlers = {
+    authorize: makeAuthorizer({ keys: keyEntries ? new StaticKeyStore(keyEntries) : undefined, logger }),
+    ingest: makeIngestHandler({ ingest: makeIngestService({ queue: spool, clock }), logger, maxBodyBytes: config.maxBodyBytes }),
+    query: makeQueryHandler({
+      queries: makeQueryService({ engine, clock }),
+      receipts: makeReceiptService({ store, clock }),
+      logger,
+    }),
+    writer: makeBatchWriterHandler({ writer: makeBatchWriter({ store, clock, logger }), logger }),
+  };
+
+  return {
+    config,
+    dataDir,
+    logger,
+    store,
+    spool,
+    engine,
+    handlers,
+    /** Open mode: no keys configured, every request is tenant "default". */
+    open: keyEntries === undefined,
+    keyCount: keyEntries?.length ?? 0,
+  };
+}
+
+export type LocalDeps = Awaited<ReturnType<typeof localDeps>>;

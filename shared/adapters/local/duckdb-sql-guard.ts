@@ -1,0 +1,63 @@
+/**
+ * Checks user SQL with DuckDB's own parser (json_serialize_sql) before it runs: exactly one SELECT, reading
+ * only the table `logs` (or CTEs it defines), no table functions (read_csv, glob, …), no schema-qualified
+ * names (information_schema, other catalogs), no parameters and no functions that reveal configuration.
+ * Returns the statement re-rendered from the parse tree, so comments and trailing text cannot change what
+ * the wrapper around it means.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { QueryError } from '../../domain/errors.js';
+import { TABLE_NAME } from '../../domain/schema.js';
+
+const DENIED_FUNCTIONS = new Set(['current_setting', 'getenv', 'read_text', 'read_blob', 'glob', 'load', 'install']);
+
+interface AstNode {
+  [key: string]: unknown;
+}
+
+function walk(node: unknown, visit: (n: AstNode) => void): void {
+  if (Array.isArray(node)) {
+    for (const n of node) walk(n, visit);
+  } else if (node !== null && typeof node === 'object') {
+    visit(node as AstNode);
+    for (const v of Object.values(node)) walk(v, visit);
+  }
+}
+
+export async function checkSelect(conn: DuckDBConnection, sql: string): Promise<string> {
+  const reader = await conn.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR)', { sql });
+  const parsed = JSON.parse(String(reader.getRows()[0]![0])) as {
+    error: boolean;
+    error_type?: string;
+    error_message?: string;
+    statements?: { node: unknown }[];
+  };
+  if (parsed.error) {
+    if (parsed.error_type === 'not implemented') throw new QueryError(`only a single SELECT over ${TABLE_NAME} is allowed`);
+    throw new QueryError(`SQL syntax error: ${parsed.error_message ?? 'unknown'}`);
+  }
+  const statements = parsed.statements ?? [];
+  if (statements.length !== 1) throw new QueryError(`send exactly one SELECT statement (got ${statements.length})`);
+
+  const cteNames = new Set<string>([TABLE_NAME]);
+  walk(statements, (n) => {
+    const map = (n['cte_map'] as { map?: { key: string }[] } | undefined)?.map;
+    if (map) for (const e of map) cteNames.add(e.key.toLowerCase());
+  });
+  walk(statements, (n) => {
+    if (n['type'] === 'BASE_TABLE') {
+      const name = String(n['table_name'] ?? '').toLowerCase();
+      if (n['schema_name'] || n['catalog_name'] || !cteNames.has(name)) {
+        throw new QueryError(`unknown table ${JSON.stringify(String(n['table_name']))}: queries read the table ${TABLE_NAME}`);
+      }
+    } else if (n['type'] === 'TABLE_FUNCTION') {
+      throw new QueryError(`table functions are not allowed: queries read the table ${TABLE_NAME}`);
+    } else if (n['class'] === 'PARAMETER') {
+      throw new QueryError('query parameters ($1, ?) are not supported in sql; write the values inline');
+    } else if (n['class'] === 'FUNCTION' && DENIED_FUNCTIONS.has(String(n['function_name']).toLowerCase())) {
+      throw new QueryError(`function ${String(n['function_name'])} is not allowed`);
+    }
+  });
+  const rendered = await conn.runAndReadAll('SELECT json_deserialize_sql(json_serialize_sql($sql::VARCHAR))', { sql });
+  return String(rendered.getRows()[0]![0]);
+}

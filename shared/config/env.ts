@@ -1,0 +1,66 @@
+/**
+ * Environment variables: every name is defined here and read through one validated reader, so a bad or
+ * missing value fails at start with its name in the message. process.env is read nowhere else.
+ */
+import { z } from 'zod';
+
+export const ENV = {
+  port: 'PORT',
+  host: 'SLUICE_HOST',
+  dataDir: 'SLUICE_DATA_DIR',
+  apiKeys: 'SLUICE_API_KEYS',
+  flushMs: 'SLUICE_FLUSH_MS',
+  batchBytes: 'SLUICE_BATCH_BYTES',
+  maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
+  logLevel: 'SLUICE_LOG_LEVEL',
+} as const;
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const localSchema = z.object({
+  [ENV.port]: intFrom(0, 65535).default(4318),
+  [ENV.host]: z.string().min(1).default('127.0.0.1'),
+  [ENV.dataDir]: z.string().min(1).default('.sluice'),
+  [ENV.apiKeys]: z.string().optional(),
+  [ENV.flushMs]: intFrom(50, 3_600_000).default(1000),
+  [ENV.batchBytes]: intFrom(64 * 1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  [ENV.maxBodyBytes]: intFrom(1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
+  [ENV.logLevel]: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export interface LocalConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  apiKeys: string | undefined;
+  /** A batch is written once its oldest event has waited this long. */
+  flushMs: number;
+  /** …or once this many bytes are pending. */
+  batchBytes: number;
+  maxBodyBytes: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function readLocalConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
+  const relevant = Object.fromEntries(Object.values(ENV).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = localSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message} (got ${JSON.stringify(relevant[String(i.path[0])])})`);
+    throw new ConfigError(`invalid environment:\n  ${lines.join('\n  ')}`);
+  }
+  const c = parsed.data;
+  return {
+    port: c[ENV.port],
+    host: c[ENV.host],
+    dataDir: c[ENV.dataDir],
+    apiKeys: c[ENV.apiKeys],
+    flushMs: c[ENV.flushMs],
+    batchBytes: c[ENV.batchBytes],
+    maxBodyBytes: c[ENV.maxBodyBytes],
+    logLevel: c[ENV.logLevel],
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Turns an ingest request body into records: JSON objects, text lines, or per-record rejections.
+ * Whole-body problems (a JSON document that does not parse) throw BadRequestError.
+ */
+import { BadRequestError, UnsupportedMediaTypeError } from './errors.js';
+
+export type BodyKind = 'json' | 'ndjson' | 'text' | 'sniff';
+
+export type DecodedRecord =
+  | { index: number; kind: 'json'; value: Record<string, unknown>; raw?: string }
+  | { index: number; kind: 'text'; line: string }
+  | { index: number; kind: 'error'; reason: string };
+
+const NDJSON_TYPES = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonl',
+  'application/jsonlines',
+  'application/x-jsonlines',
+]);
+
+export const SUPPORTED_LOG_TYPES =
+  'application/json, application/x-ndjson (or jsonl), text/plain, or no content type (sniffed)';
+
+/** Which decoder a Content-Type selects. */
+export function bodyKindOf(contentType: string | undefined): BodyKind {
+  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType === '' || mediaType === 'application/octet-stream' || mediaType === 'application/x-www-form-urlencoded') {
+    // curl -d sends form encoding by default; treat it, and no type at all, by looking at the body.
+    return 'sniff';
+  }
+  if (mediaType === 'application/json' || mediaType.endsWith('+json')) return 'json';
+  if (NDJSON_TYPES.has(mediaType)) return 'ndjson';
+  if (mediaType === 'text/plain' || mediaType === 'text/x-log') return 'text';
+  throw new UnsupportedMediaTypeError(`content type ${mediaType} is not accepted here; send ${SUPPORTED_LOG_TYPES}`);
+}
+
+function lines(body: string): string[] {
+  return body.split('\n');
+}
+
+function decodeNdjson(body: string): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  const all = lines(body);
+  for (let i = 0; i < all.length; i++) {
+    const line = all[i]!.trim();
+    if (line === '') continue;
+    out.push(fromJsonText(line, i, `line ${i + 1}`));
+  }
+  return out;
+}
+
+function fromJsonText(text: string, index: number, where: string): DecodedRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { index, kind: 'error', reason: `${where} is not valid JSON: ${(err as Error).message}` };
+  }
+  return fromJsonValue(value, index, where, text);
+}
+
+function fromJsonValue(value: unknown, index: number, where: string, raw?: string): DecodedRecord {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return raw === undefined
+      ? { index, kind: 'json', value: value as Record<string, unknown> }
+      : { index, kind: 'json', value: value as Record<string, unknown>, raw };
+  }
+  if (typeof value === 'string') return value.trim() === '' ? { index, kind: 'error', reason: `${where} is an empty string` } : { index, kind: 'text', line: value };
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+  return { index, kind: 'error', reason: `${where} must be a JSON object or a string, got ${got}` };
+}
+
+function decodeJson(body: string): DecodedRecord[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch (err) {
+    // Many shippers send NDJSON labelled application/json; accept it when it is clearly line-delimited.
+    const nonEmpty = lines(body).filter((l) => l.trim() !== '');
+    if (nonEmpty.length > 1 && nonEmpty[0]!.trim().startsWith('{')) return decodeNdjson(body);
+    throw new BadRequestError(
+      `body is not valid JSON (${(err as Error).message}); send one JSON object, an array of objects, or NDJSON with content-type application/x-ndjson`,
+    );
+  }
+  if (Array.isArray(doc)) {
+    if (doc.length === 0) throw new BadRequestError('body is an empty JSON array: nothing to ingest');
+    return doc.map((v, i) => fromJsonValue(v, i, `element ${i}`));
+  }
+  return [fromJsonValue(doc, 0, 'body')];
+}
+
+function decodeText(body: string): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  const all = lines(body);
+  for (let i = 0; i < all.length; i++) {
+    const line = all[i]!.replace(/\r$/, '');
+    if (line.trim() === '') continue;
+    out.push({ index: i, kind: 'text', line });
+  }
+  return out;
+}
+
+export function decodeLogsBody(body: string, kind: BodyKind): DecodedRecord[] {
+  if (body.trim() === '') throw new BadRequestError('body is empty: send at least one event');
+  switch (kind) {
+    case 'json':
+      return decodeJson(body);
+    case 'ndjson':
+      return decodeNdjson(body);
+    case 'text':
+      return decodeText(body);
+    case 'sniff': {
+      const first = body.trimStart()[0];
+      if (first === '[' || first === '{') return decodeJson(body);
+      return decodeText(body);
+    }
+  }
+}

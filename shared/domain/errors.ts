@@ -1,0 +1,42 @@
+/**
+ * Errors that carry a meaning callers map to an outcome (HTTP status, SQS failure, …) in one place each.
+ * Messages are written for the person who sent the request: what was wrong and what to do.
+ */
+
+export class SluiceError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request itself is malformed (bad JSON, bad parameter). */
+export class BadRequestError extends SluiceError {
+  constructor(
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class PayloadTooLargeError extends SluiceError {}
+export class UnsupportedMediaTypeError extends SluiceError {}
+export class NotFoundError extends SluiceError {}
+/** No credential was presented. */
+export class UnauthorizedError extends SluiceError {}
+/** A credential was presented but does not allow this. */
+export class ForbiddenError extends SluiceError {}
+/** Sluice cannot accept the request durably right now; the client should retry later. */
+export class UnavailableError extends SluiceError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+/** A query the engine rejected (syntax, unknown column, refused statement). */
+export class QueryError extends SluiceError {}

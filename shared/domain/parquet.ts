@@ -1,0 +1,204 @@
+/**
+ * Events → Arrow → Parquet (ZSTD). The Arrow schema is derived from EVENT_COLUMNS. Column data is built
+ * directly into typed arrays (no per-value builders), which is several times faster in apache-arrow.
+ */
+import {
+  Bool,
+  Field,
+  Int32,
+  List,
+  Map_,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimestampMicrosecond,
+  Utf8,
+  makeData,
+  tableToIPC,
+  type Data,
+  type DataType,
+} from 'apache-arrow';
+import * as pq from 'parquet-wasm';
+import { EVENT_COLUMNS, SCHEMA_VERSION, type ColumnType, type LogEvent } from './schema.js';
+
+const MAX_ROW_GROUP_BYTES = 128 * 1024 * 1024;
+
+function arrowType(type: ColumnType): DataType {
+  switch (type) {
+    case 'timestamp':
+      return new TimestampMicrosecond('UTC');
+    case 'string':
+      return new Utf8();
+    case 'int32':
+      return new Int32();
+    case 'boolean':
+      return new Bool();
+    case 'date':
+      throw new Error('date columns are partition columns and are not stored in files');
+    case 'map<string,string>':
+      return new Map_(
+        new Field('key_value', new Struct<{ key: Utf8; value: Utf8 }>([new Field('key', new Utf8(), false), new Field('value', new Utf8(), true)]), false),
+        false,
+      );
+    case 'list<string>':
+      return new List(new Field('element', new Utf8(), true));
+  }
+}
+
+/** The Arrow schema of the stored files, derived from the one schema definition. */
+export const ARROW_SCHEMA = new Schema(
+  EVENT_COLUMNS.map((c) => new Field(c.name, arrowType(c.type), c.nullable)),
+  new Map([['sluice.schema_version', String(SCHEMA_VERSION)]]),
+);
+
+const encoder = new TextEncoder();
+
+class Validity {
+  readonly bitmap: Uint8Array;
+  nullCount = 0;
+  constructor(length: number) {
+    this.bitmap = new Uint8Array((length + 7) >> 3);
+  }
+  set(i: number, valid: boolean): void {
+    if (valid) this.bitmap[i >> 3]! |= 1 << (i & 7);
+    else this.nullCount++;
+  }
+}
+
+function utf8Data(values: readonly (string | null)[]): Data<Utf8> {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let capacity = 0;
+  for (const v of values) if (v !== null) capacity += v.length * 3;
+  const bytes = new Uint8Array(capacity);
+  const validity = new Validity(n);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    validity.set(i, v !== null);
+    if (v !== null && v.length > 0) pos += encoder.encodeInto(v, bytes.subarray(pos)).written;
+    offsets[i + 1] = pos;
+  }
+  return makeData({
+    type: new Utf8(),
+    length: n,
+    nullCount: validity.nullCount,
+    nullBitmap: validity.nullCount > 0 ? validity.bitmap : null,
+    valueOffsets: offsets,
+    data: bytes.subarray(0, pos),
+  });
+}
+
+function timestampData(values: readonly number[]): Data<TimestampMicrosecond> {
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
+  return makeData({ type: new TimestampMicrosecond('UTC'), length: values.length, nullCount: 0, data });
+}
+
+function int32Data(values: readonly (number | null)[]): Data<Int32> {
+  const data = new Int32Array(values.length);
+  const validity = new Validity(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    validity.set(i, v !== null);
+    if (v !== null) data[i] = v;
+  }
+  return makeData({
+    type: new Int32(),
+    length: values.length,
+    nullCount: validity.nullCount,
+    nullBitmap: validity.nullCount > 0 ? validity.bitmap : null,
+    data,
+  });
+}
+
+function boolData(values: readonly boolean[]): Data<Bool> {
+  const data = new Uint8Array((values.length + 7) >> 3);
+  for (let i = 0; i < values.length; i++) if (values[i]) data[i >> 3]! |= 1 << (i & 7);
+  return makeData({ type: new Bool(), length: values.length, nullCount: 0, data });
+}
+
+function mapData(values: readonly Record<string, string>[], type: Map_<Utf8, Utf8>): Data<Map_<Utf8, Utf8>> {
+  const offsets = new Int32Array(values.length + 1);
+  const keys: string[] = [];
+  const vals: string[] = [];
+  for (let i = 0; i < values.length; i++) {
+    for (const [k, v] of Object.entries(values[i]!)) {
+      keys.push(k);
+      vals.push(v);
+    }
+    offsets[i + 1] = keys.length;
+  }
+  const entryType = type.children[0]!.type as Struct;
+  const entries = makeData({
+    type: entryType,
+    length: keys.length,
+    nullCount: 0,
+    children: [utf8Data(keys), utf8Data(vals)],
+  });
+  return makeData({ type, length: values.length, nullCount: 0, valueOffsets: offsets, child: entries });
+}
+
+function listData(values: readonly string[][], type: List<Utf8>): Data<List<Utf8>> {
+  const offsets = new Int32Array(values.length + 1);
+  const items: string[] = [];
+  for (let i = 0; i < values.length; i++) {
+    for (const t of values[i]!) items.push(t);
+    offsets[i + 1] = items.length;
+  }
+  return makeData({ type, length: values.length, nullCount: 0, valueOffsets: offsets, child: utf8Data(items) });
+}
+
+function columnData(events: readonly LogEvent[], field: Field, type: ColumnType): Data {
+  const name = field.name as keyof LogEvent;
+  switch (type) {
+    case 'timestamp':
+      return timestampData(events.map((e) => e[name] as number));
+    case 'string':
+      return utf8Data(events.map((e) => (e[name] as string | null) ?? null));
+    case 'int32':
+      return int32Data(events.map((e) => (e[name] as number | null) ?? null));
+    case 'boolean':
+      return boolData(events.map((e) => e[name] as boolean));
+    case 'map<string,string>':
+      return mapData(
+        events.map((e) => e[name] as Record<string, string>),
+        field.type as Map_<Utf8, Utf8>,
+      );
+    case 'list<string>':
+      return listData(
+        events.map((e) => e[name] as string[]),
+        field.type as List<Utf8>,
+      );
+    case 'date':
+      throw new Error('date columns are not stored in files');
+  }
+}
+
+/** Events sorted by ts (stable: equal timestamps keep their arrival order). */
+export function sortByTs(events: readonly LogEvent[]): LogEvent[] {
+  return events
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.ts - b.e.ts || a.i - b.i)
+    .map((x) => x.e);
+}
+
+/** Arrow table of the events in the given order. */
+export function toArrowTable(events: readonly LogEvent[]): Table {
+  const children = ARROW_SCHEMA.fields.map((f, i) => columnData(events, f, EVENT_COLUMNS[i]!.type));
+  const struct = makeData({ type: new Struct(ARROW_SCHEMA.fields), length: events.length, nullCount: 0, children });
+  return new Table([new RecordBatch(ARROW_SCHEMA, struct)]);
+}
+
+/** One Parquet file (ZSTD, rows sorted by ts) holding the given events. */
+export function encodeParquet(events: readonly LogEvent[]): Uint8Array {
+  const table = toArrowTable(sortByTs(events));
+  const wasmTable = pq.Table.fromIPCStream(tableToIPC(table, 'stream'));
+  const props = new pq.WriterPropertiesBuilder()
+    .setCompression(pq.Compression.ZSTD)
+    .setMaxRowGroupBytes(MAX_ROW_GROUP_BYTES)
+    .setCreatedBy('sluice')
+    .build();
+  return pq.writeParquet(wasmTable, props);
+}

@@ -1,0 +1,55 @@
+/**
+ * Receipts say whether an accepted request has been stored, and where. The batch writer writes one small
+ * object per message part after the part's events are in files: receipts/tenant=<t>/<receipt>/<part>.json.
+ */
+import { assertTenant } from './tenant.js';
+
+export const RECEIPTS_PREFIX = 'receipts/';
+
+export interface ReceiptPart {
+  receipt: string;
+  part: number;
+  parts: number;
+  events: number;
+  files: string[];
+  storedAt: string;
+}
+
+export interface ReceiptStatus {
+  receipt: string;
+  status: 'queued' | 'stored';
+  acceptedAt: string;
+  /** Present once at least one part is stored. */
+  events?: number;
+  partsStored?: number;
+  parts?: number;
+  files?: string[];
+  storedAt?: string;
+}
+
+export function receiptPrefix(tenant: string, receipt: string): string {
+  return `${RECEIPTS_PREFIX}tenant=${assertTenant(tenant)}/${receipt}/`;
+}
+
+export function receiptPartKey(tenant: string, receipt: string, part: number): string {
+  return `${receiptPrefix(tenant, receipt)}${part}.json`;
+}
+
+/** Combines the stored parts of a receipt into its status. Pure. */
+export function receiptStatus(receipt: string, acceptedAtMs: number, parts: readonly ReceiptPart[]): ReceiptStatus {
+  const acceptedAt = new Date(acceptedAtMs).toISOString();
+  if (parts.length === 0) return { receipt, status: 'queued', acceptedAt };
+  const total = parts[0]!.parts;
+  const distinct = new Map(parts.map((p) => [p.part, p]));
+  const done = distinct.size >= total;
+  return {
+    receipt,
+    status: done ? 'stored' : 'queued',
+    acceptedAt,
+    events: [...distinct.values()].reduce((n, p) => n + p.events, 0),
+    partsStored: distinct.size,
+    parts: total,
+    files: [...new Set([...distinct.values()].flatMap((p) => p.files))].sort(),
+    storedAt: [...distinct.values()].map((p) => p.storedAt).sort().at(-1)!,
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Queue messages → Parquet objects, split the way Vector's S3 sink is: partition (pure) → encode (pure) →
+ * put (I/O). Object keys are derived from the batch's message ids, so a retried batch overwrites its own
+ * files instead of adding duplicates. Receipts are written only after every file of the batch is stored.
+ */
+import { batchIdOf } from '../domain/ids.js';
+import { encodeParquet } from '../domain/parquet.js';
+import { partitionId, partitionOf, partitionPrefix, type Partition } from '../domain/partitioning.js';
+import { parseMessage, type EventMessage } from '../domain/queue-message.js';
+import { receiptPartKey, type ReceiptPart } from '../domain/receipts.js';
+import type { LogEvent } from '../domain/schema.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { QueueRecord } from '../ports/queue.js';
+
+export interface RecordFailure {
+  id: string;
+  reason: string;
+}
+
+export interface BatchResult {
+  /** Object keys written. */
+  files: string[];
+  events: number;
+  /** Messages that can never be written (not decodable); they belong in the dead-letter queue. */
+  poisoned: RecordFailure[];
+}
+
+interface PartitionGroup {
+  partition: Partition;
+  events: LogEvent[];
+  /** Indexes (into the decoded messages) of the messages with events in this group. */
+  messages: Set<number>;
+}
+
+/** Groups the events of the messages by tenant, date and hour. Pure. */
+export function partitionMessages(messages: readonly EventMessage[]): PartitionGroup[] {
+  const groups = new Map<string, PartitionGroup>();
+  messages.forEach((m, mi) => {
+    for (const e of m.events) {
+      const p = partitionOf(m.tenant, e.ts);
+      const id = partitionId(p);
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { partition: p, events: [], messages: new Set() }));
+      g.events.push(e);
+      g.messages.add(mi);
+    }
+  });
+  return [...groups.values()];
+}
+
+/** The file name of one batch within one partition: the batch's first ingest time, then its id. */
+export function objectKeyFor(partition: Partition, batchId: string, firstIngestMicros: number): string {
+  const stamp = new Date(Math.floor(firstIngestMicros / 1000)).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${partitionPrefix(partition)}${stamp}-${batchId}.parquet`;
+}
+
+export interface BatchWriterDeps {
+  store: ObjectStore;
+  clock: Clock;
+  logger: Logger;
+  /** How many objects to put at once. */
+  putConcurrency?: number;
+}
+
+export function makeBatchWriter({ store, clock, logger, putConcurrency = 4 }: BatchWriterDeps) {
+  return {
+    /**
+     * Writes every decodable message of the batch. Resolves when all files and receipts are stored;
+     * rejects (and the whole batch should be retried) when the object store fails.
+     */
+    async writeBatch(records: readonly QueueRecord[]): Promise<BatchResult> {
+      const poisoned: RecordFailure[] = [];
+      const decoded: EventMessage[] = [];
+      const decodedIds: string[] = [];
+      for (const r of records) {
+        try {
+          decoded.push(parseMessage(r.body));
+          decodedIds.push(r.id);
+        } catch (err) {
+          poisoned.push({ id: r.id, reason: (err as Error).message });
+        }
+      }
+      if (decoded.length === 0) return { files: [], events: 0, poisoned };
+
+      const batchId = batchIdOf(decodedIds);
+      let firstIngest = Number.POSITIVE_INFINITY;
+      for (const m of decoded) for (const e of m.events) if (e.ingested_at < firstIngest) firstIngest = e.ingested_at;
+      const groups = partitionMessages(decoded);
+      const filesOfMessage = decoded.map(() => [] as string[]);
+      const puts = groups.map((g) => {
+        const key = objectKeyFor(g.partition, batchId, firstIngest);
+        for (const mi of g.messages) filesOfMessage[mi]!.push(key);
+        return () => store.put(key, encodeParquet(g.events), 'application/vnd.apache.parquet');
+      });
+      await runLimited(puts, putConcurrency);
+
+      const storedAt = new Date(clock.now()).toISOString();
+      const receiptPuts = decoded.map((m, mi) => () => {
+        const part: ReceiptPart = {
+          receipt: m.receipt,
+          part: m.part,
+          parts: m.parts,
+          events: m.events.length,
+          files: filesOfMessage[mi]!,
+          storedAt,
+        };
+        return store.put(receiptPartKey(m.tenant, m.receipt, m.part), Buffer.from(JSON.stringify(part)), 'application/json');
+      });
+      await runLimited(receiptPuts, putConcurrency);
+
+      const events = decoded.reduce((n, m) => n + m.events.length, 0);
+      logger.debug('batch stored', { batchId, messages: decoded.length, events, files: puts.length });
+      return { files: groups.map((g) => objectKeyFor(g.partition, batchId, firstIngest)), events, poisoned };
+    },
+  };
+}
+
+export type BatchWriter = ReturnType<typeof makeBatchWriter>;
+
+async function runLimited(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}

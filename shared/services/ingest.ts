@@ -1,0 +1,84 @@
+import { decodeLogsBody, type BodyKind } from '../domain/decode-body.js';
+import { BadRequestError } from '../domain/errors.js';
+import { newReceiptId } from '../domain/ids.js';
+import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type EventLimits, type RecordContext } from '../domain/normalize/record.js';
+import { maxEventBytesFor, packMessages } from '../domain/queue-message.js';
+import type { LogEvent } from '../domain/schema.js';
+import type { Clock } from '../ports/clock.js';
+import type { Queue } from '../ports/queue.js';
+
+export interface Rejection {
+  index: number;
+  reason: string;
+}
+
+export interface IngestResult {
+  receipt: string;
+  accepted: number;
+  rejected: Rejection[];
+  /** Total rejections; `rejected` lists at most MAX_LISTED_REJECTIONS of them. */
+  rejectedCount: number;
+}
+
+export interface IngestRequest {
+  tenant: string;
+  body: string;
+  kind: BodyKind;
+  defaults: RecordContext['defaults'];
+}
+
+export const MAX_LISTED_REJECTIONS = 1000;
+
+export interface IngestServiceDeps {
+  queue: Queue;
+  clock: Clock;
+  limits?: EventLimits;
+}
+
+/** Decode → normalize → enqueue. Resolves once the accepted events are durable in the queue. */
+export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS }: IngestServiceDeps) {
+  const maxEventBytes = maxEventBytesFor(queue.maxMessageBytes);
+
+  return {
+    async ingest(req: IngestRequest): Promise<IngestResult> {
+      const nowMs = clock.now();
+      const receipt = newReceiptId(nowMs);
+      const ctx: RecordContext = { receipt, ingestedAtMicros: nowMs * 1000, defaults: req.defaults, limits };
+
+      const records = decodeLogsBody(req.body, req.kind);
+      const rejected: Rejection[] = [];
+      let rejectedCount = 0;
+      const reject = (index: number, reason: string) => {
+        rejectedCount++;
+        if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push({ index, reason });
+      };
+
+      const serialized: string[] = [];
+      for (const rec of records) {
+        if (rec.kind === 'error') {
+          reject(rec.index, rec.reason);
+          continue;
+        }
+        const event: LogEvent =
+          rec.kind === 'json' ? normalizeJsonObject(rec.value, rec.index, ctx, rec.raw) : normalizeTextLine(rec.line, rec.index, ctx);
+        const json = JSON.stringify(event);
+        if (Buffer.byteLength(json) > maxEventBytes) {
+          reject(rec.index, `event is larger than ${maxEventBytes} bytes after normalization; split it or reduce its fields`);
+          continue;
+        }
+        serialized.push(json);
+      }
+
+      if (serialized.length === 0) {
+        throw new BadRequestError(
+          rejectedCount === 1 ? `the only event was rejected: ${rejected[0]!.reason}` : `all ${rejectedCount} events were rejected`,
+          { rejected, rejectedCount },
+        );
+      }
+      await queue.send(packMessages(req.tenant, receipt, serialized, queue.maxMessageBytes));
+      return { receipt, accepted: serialized.length, rejected, rejectedCount };
+    },
+  };
+}
+
+export type IngestService = ReturnType<typeof makeIngestService>;
