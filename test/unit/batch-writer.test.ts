@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
+import { packMessages } from '../../shared/domain/queue-message.js';
+import type { LogEvent } from '../../shared/domain/schema.js';
+import { makeBatchWriter } from '../../shared/services/batch-writer.js';
+import type { QueueRecord } from '../../shared/ports/queue.js';
+import { makeEvent } from '../helpers/events.js';
+import { MemoryLogger } from '../helpers/logger.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const H = 3600 * 1e6;
+const t0 = Date.UTC(2024, 4, 1, 23, 30) * 1000; // 23:30 UTC, so +1h crosses a day
+
+function records(tenant: string, receipt: string, events: LogEvent[], idPrefix: string): QueueRecord[] {
+  return packMessages(tenant, receipt, events.map((e) => JSON.stringify(e)), 1 << 20).map((body, i) => ({ id: `${idPrefix}-${i}`, body, attempt: 1 }));
+}
+
+describe('batch writer', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let store: FsObjectStore;
+  const writer = () => makeBatchWriter({ store, clock: { now: () => Date.UTC(2024, 4, 2) }, logger: new MemoryLogger() });
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+    store = new FsObjectStore(dir);
+  });
+  afterEach(() => cleanup());
+
+  it('writes one file per tenant and hour, under the partition layout', async () => {
+    const batch = [
+      ...records('acme', 'R1', [makeEvent({ ts: t0 }), makeEvent({ ts: t0 + H })], 'm1'),
+      ...records('globex', 'R2', [makeEvent({ ts: t0 + 1 })], 'm2'),
+    ];
+    const result = await writer().writeBatch(batch);
+    expect(result.events).toBe(3);
+    expect(result.poisoned).toEqual([]);
+    const keys = (await store.list('events/')).map((o) => o.key.replace(/[^/]+\.parquet$/, '*'));
+    expect(keys).toEqual([
+      'events/tenant=acme/dt=2024-05-01/hour=23/*',
+      'events/tenant=acme/dt=2024-05-02/hour=00/*',
+      'events/tenant=globex/dt=2024-05-01/hour=23/*',
+    ]);
+  });
+
+  it('writes the same keys when the same batch is retried, so retries never duplicate', async () => {
+    const batch = records('acme', 'R1', [makeEvent({ ts: t0 }), makeEvent({ ts: t0 + 5 })], 'm1');
+    const first = await writer().writeBatch(batch);
+    const second = await writer().writeBatch([...batch].reverse());
+    expect(second.files).toEqual(first.files);
+    expect((await store.list('events/')).length).toBe(1);
+  });
+
+  it('reports undecodable messages as poisoned and still writes the rest', async () => {
+    const good = records('acme', 'R1', [makeEvent({ ts: t0 })], 'ok');
+    const result = await writer().writeBatch([
+      ...good,
+      { id: 'bad-json', body: '{not json', attempt: 1 },
+      { id: 'bad-tenant', body: JSON.stringify({ v: 1, tenant: '../x', receipt: 'R', part: 0, parts: 1, events: [] }), attempt: 1 },
+    ]);
+    expect(result.poisoned.map((p) => p.id)).toEqual(['bad-json', 'bad-tenant']);
+    expect(result.poisoned[0]!.reason).toMatch(/not JSON/);
+    expect(result.poisoned[1]!.reason).toMatch(/tenant/);
+    expect(result.events).toBe(1);
+  });
+
+  it('writes a receipt part per message naming its files, after the files', async () => {
+    const events = Array.from({ length: 50 }, (_, i) => makeEvent({ ts: t0 + i * 60e6, message: 'x'.repeat(100) }));
+    const bodies = packMessages('acme', 'R9', events.map((e) => JSON.stringify(e)), 2000);
+    expect(bodies.length).toBeGreaterThan(1);
+    const result = await writer().writeBatch(bodies.map((body, i) => ({ id: `m${i}`, body, attempt: 1 })));
+    const parts = await store.list('receipts/tenant=acme/R9/');
+    expect(parts.length).toBe(bodies.length);
+    const allFiles = new Set<string>();
+    let count = 0;
+    for (const p of parts) {
+      const part = JSON.parse(Buffer.from((await store.get(p.key))!).toString());
+      expect(part.parts).toBe(bodies.length);
+      count += part.events;
+      for (const f of part.files) allFiles.add(f);
+    }
+    expect(count).toBe(50);
+    expect([...allFiles].sort()).toEqual([...result.files].sort());
+  });
+
+  it('fails the whole batch when the object store fails, writing no receipt', async () => {
+    const failing = new FsObjectStore(dir);
+    failing.put = async () => {
+      throw new Error('disk on fire');
+    };
+    const w = makeBatchWriter({ store: failing, clock: { now: () => 0 }, logger: new MemoryLogger() });
+    await expect(w.writeBatch(records('acme', 'R1', [makeEvent({ ts: t0 })], 'm'))).rejects.toThrow('disk on fire');
+    expect(await store.list('receipts/')).toEqual([]);
+  });
+});
