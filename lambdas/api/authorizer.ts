@@ -1,7 +1,8 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { credentialOf } from '../../shared/domain/api-keys.js';
 import { DEFAULT_TENANT } from '../../shared/domain/tenant.js';
-import { SCOPES, type KeyStore } from '../../shared/ports/key-store.js';
+import { SCOPES } from '../../shared/domain/principal.js';
+import type { KeyStore } from '../../shared/ports/key-store.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { AuthContext } from '../runtime/http.js';
 

@@ -17,7 +17,7 @@ import {
   UnavailableError,
   UnsupportedMediaTypeError,
 } from '../../shared/domain/errors.js';
-import type { Principal, Scope } from '../../shared/ports/key-store.js';
+import type { Principal, Scope } from '../../shared/domain/principal.js';
 import type { Logger } from '../../shared/ports/logger.js';
 
 /** What the authorizer passes to handlers (API Gateway allows only primitive values here). */

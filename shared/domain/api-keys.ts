@@ -1,6 +1,6 @@
 /** API keys given as configuration: `key:tenant:scope+scope,…` (SLUICE_API_KEYS in local mode). */
 import { createHash } from 'node:crypto';
-import { SCOPES, type Principal, type Scope } from '../ports/key-store.js';
+import { SCOPES, type Principal, type Scope } from './principal.js';
 import { isValidTenant } from './tenant.js';
 
 export function hashKey(key: string): string {

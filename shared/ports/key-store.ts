@@ -1,12 +1,4 @@
-export const SCOPES = ['ingest', 'query', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
-
-export interface Principal {
-  tenant: string;
-  scopes: Scope[];
-  /** A short, non-secret id for logs (a prefix of the key's hash). */
-  keyId: string;
-}
+import type { Principal } from '../domain/principal.js';
 
 /** Looks up the principal an API key belongs to. */
 export interface KeyStore {

@@ -1,5 +1,6 @@
 import { hashKey, type KeyEntry } from '../../domain/api-keys.js';
-import type { KeyStore, Principal } from '../../ports/key-store.js';
+import type { Principal } from '../../domain/principal.js';
+import type { KeyStore } from '../../ports/key-store.js';
 
 /** Keys from configuration, held only as SHA-256 hashes. */
 export class StaticKeyStore implements KeyStore {
