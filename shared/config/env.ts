@@ -46,7 +46,7 @@ export class ConfigError extends Error {
 }
 
 export function readLocalConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
-  const relevant = Object.fromEntries(Object.values(ENV).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const relevant = Object.fromEntries(Object.values(ENV).map((k) => [k, env[k]?.trim() === '' ? undefined : env[k]?.trim()]));
   const parsed = localSchema.safeParse(relevant);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message} (got ${JSON.stringify(relevant[String(i.path[0])])})`);

@@ -26,10 +26,11 @@ export function parseApiKeys(spec: string): KeyEntry[] {
       if (parts.length !== 3) throw new Error(`${where} must look like key:tenant:scope+scope (scopes: ${SCOPES.join(', ')})`);
       const [key, tenant, scopeList] = parts as [string, string, string];
       if (key.length < 8) throw new Error(`${where}: the key must be at least 8 characters`);
-      if (!isValidTenant(tenant)) throw new Error(`${where}: tenant ${JSON.stringify(tenant)} must be 1-63 characters of a-z, 0-9, '-', '_'`);
+      // Fields are not echoed: a key written in the wrong slot would end up in logs.
+      if (!isValidTenant(tenant)) throw new Error(`${where}: the tenant (second field) must be 1-63 characters of a-z, 0-9, '-', '_'`);
       const scopes = scopeList.split('+').map((s) => s.trim());
       for (const s of scopes) {
-        if (!(SCOPES as readonly string[]).includes(s)) throw new Error(`${where}: unknown scope ${JSON.stringify(s)} (use ${SCOPES.join(', ')})`);
+        if (!(SCOPES as readonly string[]).includes(s)) throw new Error(`${where}: the scopes (third field) must be ${SCOPES.join(', ')} joined by '+'`);
       }
       const hash = hashKey(key);
       if (seen.has(hash)) throw new Error(`${where}: the same key is listed twice`);

@@ -102,7 +102,9 @@ function decodeText(body: string): DecodedRecord[] {
   return out;
 }
 
-export function decodeLogsBody(body: string, kind: BodyKind): DecodedRecord[] {
+export function decodeLogsBody(input: string, kind: BodyKind): DecodedRecord[] {
+  // A UTF-8 byte-order mark is not part of the content (Windows tools add one).
+  const body = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   if (body.trim() === '') throw new BadRequestError('body is empty: send at least one event');
   switch (kind) {
     case 'json':
@@ -112,8 +114,17 @@ export function decodeLogsBody(body: string, kind: BodyKind): DecodedRecord[] {
     case 'text':
       return decodeText(body);
     case 'sniff': {
+      // Without a declared type, JSON is tried first and text is the fallback: plain log lines often
+      // start with '[' or '{' ("[INFO] started").
       const first = body.trimStart()[0];
-      if (first === '[' || first === '{') return decodeJson(body);
+      if (first === '[' || first === '{') {
+        try {
+          const records = decodeJson(body);
+          if (records.some((r) => r.kind !== 'error')) return records;
+        } catch (err) {
+          if (!(err instanceof BadRequestError)) throw err;
+        }
+      }
       return decodeText(body);
     }
   }

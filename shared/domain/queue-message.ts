@@ -48,29 +48,39 @@ export class MessageTooLargeError extends Error {
   override name = 'MessageTooLargeError';
 }
 
+/** Bytes of a message that are not events: the header below plus part numbers and brackets. */
 const ENVELOPE_OVERHEAD = 200;
+
+function envelopeBytes(tenant: string, receipt: string): number {
+  return Buffer.byteLength(header(tenant, receipt)) + 64;
+}
+
+function header(tenant: string, receipt: string): string {
+  return `{"v":${MESSAGE_VERSION},"tenant":${JSON.stringify(tenant)},"receipt":${JSON.stringify(receipt)}`;
+}
 
 /**
  * Packs already-serialized events into message bodies of at most maxBytes each (UTF-8), preserving order.
  * `eventJson[i]` must be JSON.stringify of an event; the caller rejects events larger than one message.
  */
 export function packMessages(tenant: string, receipt: string, eventJson: readonly string[], maxBytes: number): string[] {
+  const overhead = Math.max(ENVELOPE_OVERHEAD, envelopeBytes(tenant, receipt));
   const groups: string[][] = [];
   let current: string[] = [];
-  let size = ENVELOPE_OVERHEAD;
+  let size = overhead;
   for (const json of eventJson) {
     const bytes = Buffer.byteLength(json) + 1;
-    if (bytes + ENVELOPE_OVERHEAD > maxBytes) throw new MessageTooLargeError(`event of ${bytes} bytes exceeds the message limit of ${maxBytes}`);
+    if (bytes + overhead > maxBytes) throw new MessageTooLargeError(`event of ${bytes} bytes exceeds the message limit of ${maxBytes}`);
     if (size + bytes > maxBytes && current.length > 0) {
       groups.push(current);
       current = [];
-      size = ENVELOPE_OVERHEAD;
+      size = overhead;
     }
     current.push(json);
     size += bytes;
   }
   if (current.length > 0) groups.push(current);
-  const head = `{"v":${MESSAGE_VERSION},"tenant":${JSON.stringify(tenant)},"receipt":${JSON.stringify(receipt)}`;
+  const head = header(tenant, receipt);
   return groups.map((g, part) => `${head},"part":${part},"parts":${groups.length},"events":[${g.join(',')}]}`);
 }
 

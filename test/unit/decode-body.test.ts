@@ -200,3 +200,22 @@ describe('decodeLogsBody: sniffing', () => {
     ]);
   });
 });
+
+describe('decodeLogsBody: sniffing falls back to text', () => {
+  it('reads text lines that start with [ or { as text when they are not JSON', () => {
+    expect(decodeLogsBody('[INFO] server started\n[WARN] disk low\n', 'sniff')).toEqual([
+      { index: 0, kind: 'text', line: '[INFO] server started' },
+      { index: 1, kind: 'text', line: '[WARN] disk low' },
+    ]);
+    expect(decodeLogsBody('{worker-3} job done', 'sniff')).toEqual([{ index: 0, kind: 'text', line: '{worker-3} job done' }]);
+  });
+
+  it('still rejects invalid JSON when the type says JSON', () => {
+    expect(() => decodeLogsBody('[INFO] server started', 'json')).toThrow(BadRequestError);
+  });
+
+  it('ignores a UTF-8 byte-order mark', () => {
+    expect(decodeLogsBody('\uFEFF{"a":1}', 'json')).toEqual([{ index: 0, kind: 'json', value: { a: 1 } }]);
+    expect(decodeLogsBody('\uFEFF{"a":1}', 'sniff')).toEqual([{ index: 0, kind: 'json', value: { a: 1 } }]);
+  });
+});

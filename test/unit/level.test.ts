@@ -133,3 +133,9 @@ describe('levelFromSeverityNumber', () => {
     expect(levelFromSeverityNumber(n)).toBeUndefined();
   });
 });
+
+describe('parseLevel and inherited object properties', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'Constructor'])('does not resolve %s through the prototype', (word) => {
+    expect(parseLevel(word)).toBeUndefined();
+  });
+});

@@ -536,3 +536,20 @@ describe('normalizeTextLine', () => {
     expect(event.attributes).toEqual({ [TRUNCATED_ATTRIBUTE]: 'tags' });
   });
 });
+
+describe('normalizeJsonObject with hostile keys', () => {
+  it('keeps a field named __proto__ as an ordinary attribute and a level "constructor" as no level', () => {
+    const obj = JSON.parse('{"msg":"x","__proto__":{"polluted":"yes"},"level":"constructor"}') as Record<string, unknown>;
+    const event = normalizeJsonObject(obj, 0, {
+      receipt: RECEIPT,
+      ingestedAtMicros: INGESTED,
+      defaults: {},
+      limits: DEFAULT_EVENT_LIMITS,
+    });
+    expect(event.level).toBeNull();
+    expect(event.attributes['__proto__.polluted']).toBe('yes');
+    expect(event.attributes['level']).toBe('constructor');
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(event)).attributes).toEqual({ '__proto__.polluted': 'yes', level: 'constructor' });
+  });
+});

@@ -139,7 +139,10 @@ describe('parseEpochMicros', () => {
   });
 
   it('returns whole microseconds', () => {
-    expect(parseEpochMicros(SEC + 0.0000004)).toBe(1_700_000_000_000_000);
+    // Exactly representable fractions of a microsecond round to the nearest whole one.
+    expect(parseEpochMicros(1_700_000_000_123_456.25)).toBe(1_700_000_000_123_456);
+    expect(parseEpochMicros(1_700_000_000_123_456.75)).toBe(1_700_000_000_123_457);
+    expect(Number.isInteger(parseEpochMicros(1_700_000_000_123.4567))).toBe(true);
     expect(parseEpochMicros(1_700_000_000_123.4567)).toBe(1_700_000_000_123_457);
   });
 
@@ -219,5 +222,11 @@ describe('microsToIso', () => {
     for (const micros of [0, 1, 999_999, 1_700_000_000_123_456, T_2024_01_02_030405 + 7, Date.UTC(2200, 0, 1) * 1000 - 1]) {
       expect(parseIsoMicros(microsToIso(micros))).toBe(micros);
     }
+  });
+});
+
+describe('parseIsoMicros before 1970', () => {
+  it.each(['0070-01-01T00:00:00Z', '0099-06-01T00:00:00Z', '1969-12-31T23:59:59Z'])('refuses %s rather than reading it as 19xx', (text) => {
+    expect(parseIsoMicros(text)).toBeUndefined();
   });
 });

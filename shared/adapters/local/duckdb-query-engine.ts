@@ -131,7 +131,7 @@ function fromJson(value: unknown, type: DuckDBType): Json {
     }
     case DuckDBTypeId.MAP: {
       const t = type as unknown as { valueType: DuckDBType };
-      const out: Record<string, Json> = {};
+      const out: Record<string, Json> = Object.create(null) as Record<string, Json>;
       for (const e of value as { key: unknown; value: unknown }[]) out[String(e.key)] = fromJson(e.value, t.valueType);
       return out;
     }
@@ -143,7 +143,7 @@ function fromJson(value: unknown, type: DuckDBType): Json {
     case DuckDBTypeId.STRUCT: {
       const t = type as unknown as { entryNames: string[]; entryTypes: DuckDBType[] };
       const obj = value as Record<string, unknown>;
-      const out: Record<string, Json> = {};
+      const out: Record<string, Json> = Object.create(null) as Record<string, Json>;
       t.entryNames.forEach((name, i) => (out[name] = fromJson(obj[name], t.entryTypes[i]!)));
       return out;
     }

@@ -54,6 +54,7 @@ export function parseLevel(value: unknown): LevelInfo | undefined {
   if (typeof value !== 'string') return undefined;
   const word = value.trim().toLowerCase();
   if (/^\d+$/.test(word)) return parseLevel(Number(word));
-  const level = LEVEL_WORDS[word];
+  // Own properties only: 'constructor' or '__proto__' must not resolve through the prototype.
+  const level = Object.hasOwn(LEVEL_WORDS, word) ? LEVEL_WORDS[word] : undefined;
   return level ? { level, severity: LEVEL_SEVERITY[level] } : undefined;
 }

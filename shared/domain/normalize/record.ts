@@ -214,7 +214,8 @@ export function normalizeJsonObject(
   const traceId = take(fields, TRACE_KEYS);
   const spanId = take(fields, SPAN_KEYS);
 
-  const attributes: Record<string, string> = {};
+  // No prototype: a field named __proto__ is an ordinary attribute, not a prototype change.
+  const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
   let count = 0;
   for (const [k, v] of fields) {
     if (count >= ctx.limits.maxAttributes) {

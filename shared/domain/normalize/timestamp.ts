@@ -24,6 +24,8 @@ export function parseIsoMicros(text: string): number | undefined {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
+  // Date.UTC maps years 0-99 to 1900-1999; anything before 1970 is out of range anyway.
+  if (Number(y) < 1970) return undefined;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
   let ms = Date.UTC(Number(y), month - 1, day, hour, minute, Math.min(second, 59));
   // Date.UTC silently rolls 2024-02-31 over to March: refuse that.

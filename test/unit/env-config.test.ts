@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, ENV, readLocalConfig, type LocalConfig } from '../../shared/config/env.js';
+
+const DEFAULTS: LocalConfig = {
+  port: 4318,
+  host: '127.0.0.1',
+  dataDir: '.sluice',
+  apiKeys: undefined,
+  flushMs: 1000,
+  batchBytes: 64 * 1024 * 1024,
+  maxBodyBytes: 10 * 1024 * 1024,
+  logLevel: 'info',
+};
+
+function errorOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    readLocalConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`expected readLocalConfig(${JSON.stringify(env)}) to throw`);
+}
+
+describe('ENV', () => {
+  it('names every variable', () => {
+    expect(ENV).toEqual({
+      port: 'PORT',
+      host: 'SLUICE_HOST',
+      dataDir: 'SLUICE_DATA_DIR',
+      apiKeys: 'SLUICE_API_KEYS',
+      flushMs: 'SLUICE_FLUSH_MS',
+      batchBytes: 'SLUICE_BATCH_BYTES',
+      maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
+      logLevel: 'SLUICE_LOG_LEVEL',
+    });
+  });
+});
+
+describe('readLocalConfig', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('uses the defaults when nothing is set', () => {
+    expect(readLocalConfig({})).toEqual(DEFAULTS);
+  });
+
+  it('treats empty strings as unset', () => {
+    const env = Object.fromEntries(Object.values(ENV).map((k) => [k, '']));
+    expect(readLocalConfig(env)).toEqual(DEFAULTS);
+  });
+
+  it('reads and coerces every variable', () => {
+    expect(
+      readLocalConfig({
+        PORT: '8080',
+        SLUICE_HOST: '0.0.0.0',
+        SLUICE_DATA_DIR: '/var/lib/sluice',
+        SLUICE_API_KEYS: 'k1234567:acme:ingest',
+        SLUICE_FLUSH_MS: '250',
+        SLUICE_BATCH_BYTES: '1048576',
+        SLUICE_MAX_BODY_BYTES: '2048',
+        SLUICE_LOG_LEVEL: 'debug',
+      }),
+    ).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/sluice',
+      apiKeys: 'k1234567:acme:ingest',
+      flushMs: 250,
+      batchBytes: 1_048_576,
+      maxBodyBytes: 2048,
+      logLevel: 'debug',
+    });
+  });
+
+  it('ignores unrelated variables', () => {
+    expect(readLocalConfig({ HOME: '/root', SLUICE_UNKNOWN: 'x', port: 'abc' })).toEqual(DEFAULTS);
+  });
+
+  it('accepts the bounds of each numeric range', () => {
+    expect(readLocalConfig({ PORT: '0' }).port).toBe(0);
+    expect(readLocalConfig({ PORT: '65535' }).port).toBe(65535);
+    expect(readLocalConfig({ SLUICE_FLUSH_MS: '50' }).flushMs).toBe(50);
+    expect(readLocalConfig({ SLUICE_FLUSH_MS: '3600000' }).flushMs).toBe(3_600_000);
+    expect(readLocalConfig({ SLUICE_BATCH_BYTES: String(64 * 1024) }).batchBytes).toBe(65_536);
+    expect(readLocalConfig({ SLUICE_MAX_BODY_BYTES: '1024' }).maxBodyBytes).toBe(1024);
+  });
+
+  it.each(['abc', '70000', '65536', '-1', '80.5', '8080x'])('rejects PORT=%j with an error naming PORT and the value', (value) => {
+    const err = errorOf({ PORT: value });
+    expect(err.name).toBe('ConfigError');
+    expect(err.message).toMatch(/^invalid environment:\n {2}PORT: /);
+    expect(err.message).toContain(`(got ${JSON.stringify(value)})`);
+    expect(err.message.split('\n')).toHaveLength(2);
+  });
+
+  it.each([
+    ['SLUICE_FLUSH_MS', '49'],
+    ['SLUICE_FLUSH_MS', '3600001'],
+    ['SLUICE_BATCH_BYTES', '65535'],
+    ['SLUICE_MAX_BODY_BYTES', '1023'],
+    ['SLUICE_MAX_BODY_BYTES', 'ten'],
+    ['SLUICE_LOG_LEVEL', 'trace'],
+    ['SLUICE_LOG_LEVEL', 'INFO'],
+  ])('rejects %s=%j, naming only that variable', (name, value) => {
+    const err = errorOf({ [name]: value });
+    expect(err.message).toMatch(new RegExp(`^invalid environment:\\n {2}${name}: .*\\(got ${JSON.stringify(value)}\\)$`));
+    for (const other of Object.values(ENV).filter((k) => k !== name)) {
+      expect(err.message).not.toContain(`${other}:`);
+    }
+  });
+
+  it('lists every bad variable, one per line', () => {
+    const err = errorOf({ PORT: 'nope', SLUICE_LOG_LEVEL: 'loud', SLUICE_HOST: 'localhost' });
+    const lines = err.message.split('\n');
+    expect(lines[0]).toBe('invalid environment:');
+    expect(lines.slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['PORT', 'SLUICE_LOG_LEVEL']);
+  });
+
+  it('reads process.env by default', () => {
+    for (const k of Object.values(ENV)) vi.stubEnv(k, '');
+    vi.stubEnv('PORT', '5001');
+    vi.stubEnv('SLUICE_LOG_LEVEL', 'warn');
+    expect(readLocalConfig()).toEqual({ ...DEFAULTS, port: 5001, logLevel: 'warn' });
+  });
+});
+
+describe('readLocalConfig: blank values', () => {
+  it('treats a whitespace-only value as unset rather than as 0', () => {
+    expect(readLocalConfig({ PORT: '   ' }).port).toBe(4318);
+  });
+});
