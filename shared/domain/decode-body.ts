@@ -3,12 +3,17 @@
  * Whole-body problems (a JSON document that does not parse) throw BadRequestError.
  */
 import { BadRequestError, UnsupportedMediaTypeError } from './errors.js';
+import type { RecordHints } from './normalize/hints.js';
 
 export type BodyKind = 'json' | 'ndjson' | 'text' | 'sniff';
 
+/**
+ * One record of a request. `index` is its position in the request (line or element), used in rejections
+ * and in the event id. Shipper decoders attach protocol-level facts as `hints`.
+ */
 export type DecodedRecord =
-  | { index: number; kind: 'json'; value: Record<string, unknown>; raw?: string }
-  | { index: number; kind: 'text'; line: string }
+  | { index: number; kind: 'json'; value: Record<string, unknown>; raw?: string; hints?: RecordHints }
+  | { index: number; kind: 'text'; line: string; hints?: RecordHints }
   | { index: number; kind: 'error'; reason: string };
 
 const NDJSON_TYPES = new Set([

@@ -1,4 +1,5 @@
-import { decodeLogsBody, type BodyKind } from '../domain/decode-body.js';
+import { decodeLogsBody, type BodyKind, type DecodedRecord } from '../domain/decode-body.js';
+import { applyHints } from '../domain/normalize/hints.js';
 import { BadRequestError } from '../domain/errors.js';
 import { newReceiptId } from '../domain/ids.js';
 import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type EventLimits, type RecordContext } from '../domain/normalize/record.js';
@@ -27,6 +28,12 @@ export interface IngestRequest {
   defaults: RecordContext['defaults'];
 }
 
+export interface IngestRecordsRequest {
+  tenant: string;
+  records: readonly DecodedRecord[];
+  defaults: RecordContext['defaults'];
+}
+
 export const MAX_LISTED_REJECTIONS = 1000;
 
 export interface IngestServiceDeps {
@@ -39,13 +46,18 @@ export interface IngestServiceDeps {
 export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS }: IngestServiceDeps) {
   const maxEventBytes = maxEventBytesFor(queue.maxMessageBytes);
 
-  return {
-    async ingest(req: IngestRequest): Promise<IngestResult> {
+  const service = {
+    /** A /v1/logs body: NDJSON, JSON, or text lines. */
+    ingest(req: IngestRequest): Promise<IngestResult> {
+      return service.ingestRecords({ tenant: req.tenant, defaults: req.defaults, records: decodeLogsBody(req.body, req.kind) });
+    },
+
+    /** Records already decoded by a shipper protocol's decoder. */
+    async ingestRecords(req: IngestRecordsRequest): Promise<IngestResult> {
       const nowMs = clock.now();
       const receipt = newReceiptId(nowMs);
       const ctx: RecordContext = { receipt, ingestedAtMicros: nowMs * 1000, defaults: req.defaults, limits };
-
-      const records = decodeLogsBody(req.body, req.kind);
+      const records = req.records;
       const rejected: Rejection[] = [];
       let rejectedCount = 0;
       const reject = (index: number, reason: string) => {
@@ -59,8 +71,10 @@ export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS 
           reject(rec.index, rec.reason);
           continue;
         }
-        const event: LogEvent =
-          rec.kind === 'json' ? normalizeJsonObject(rec.value, rec.index, ctx, rec.raw) : normalizeTextLine(rec.line, rec.index, ctx);
+        const event: LogEvent = applyHints(
+          rec.kind === 'json' ? normalizeJsonObject(rec.value, rec.index, ctx, rec.raw) : normalizeTextLine(rec.line, rec.index, ctx, rec.hints?.parse !== false),
+          rec.hints,
+        );
         const json = JSON.stringify(event);
         if (Buffer.byteLength(json) > maxEventBytes) {
           reject(rec.index, `event is larger than ${maxEventBytes} bytes after normalization; split it or reduce its fields`);
@@ -79,6 +93,7 @@ export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS 
       return { receipt, accepted: serialized.length, rejected, rejectedCount };
     },
   };
+  return service;
 }
 
 export type IngestService = ReturnType<typeof makeIngestService>;

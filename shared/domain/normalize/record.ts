@@ -138,7 +138,7 @@ function finish(
 }
 
 /** A plain text line becomes an event whose message is the line (format detection comes later). */
-export function normalizeTextLine(line: string, index: number, ctx: RecordContext): LogEvent {
+export function normalizeTextLine(line: string, index: number, ctx: RecordContext, _detect = true): LogEvent {
   const flag = new Truncations();
   return finish(
     {
