@@ -4,6 +4,26 @@
  */
 import { BadRequestError, UnsupportedMediaTypeError } from './errors.js';
 import type { RecordHints } from './normalize/hints.js';
+import { startsEvent } from './normalize/text/parse-line.js';
+
+/**
+ * How text lines become events. 'auto': when some lines of the body start an event (a timestamp, a
+ * syslog header, JSON), a line that does not belongs to the event before it (stack traces, wrapped
+ * messages); a body where no line looks like a start is one event per line. A RegExp: a line matching
+ * it starts an event (Filebeat's multiline.pattern with negate, Proton's timestamp_regex). 'off': one
+ * event per line.
+ */
+export type Multiline = 'auto' | 'off' | RegExp;
+
+export interface DecodeOptions {
+  multiline?: Multiline;
+  /** "now" in µs, for reading year-less timestamps while finding event starts */
+  refMicros?: number;
+}
+
+/** The most lines or characters joined into one event; past it, a new event starts. */
+export const MAX_JOINED_LINES = 1000;
+export const MAX_JOINED_CHARS = 512 * 1024;
 
 export type BodyKind = 'json' | 'ndjson' | 'text' | 'sniff';
 
@@ -96,18 +116,35 @@ function decodeJson(body: string): DecodedRecord[] {
   return [fromJsonValue(doc, 0, 'body')];
 }
 
-function decodeText(body: string): DecodedRecord[] {
+function decodeText(body: string, opts: DecodeOptions = {}): DecodedRecord[] {
+  const all = lines(body).map((l) => l.replace(/\r$/, ''));
+  const mode = opts.multiline ?? 'auto';
+  const ref = opts.refMicros ?? Date.now() * 1000;
+  const starts =
+    mode instanceof RegExp ? (l: string) => mode.test(l) : mode === 'auto' ? (l: string) => startsEvent(l, ref) : () => true;
+  const join = mode !== 'off' && (mode instanceof RegExp || all.some((l) => l.trim() !== '' && starts(l)));
   const out: DecodedRecord[] = [];
-  const all = lines(body);
+  let current: { index: number; parts: string[]; chars: number } | undefined;
+  const flush = () => {
+    if (current) out.push({ index: current.index, kind: 'text', line: current.parts.join('\n') });
+    current = undefined;
+  };
   for (let i = 0; i < all.length; i++) {
-    const line = all[i]!.replace(/\r$/, '');
+    const line = all[i]!;
     if (line.trim() === '') continue;
-    out.push({ index: i, kind: 'text', line });
+    if (!join || !current || starts(line) || current.parts.length >= MAX_JOINED_LINES || current.chars + line.length > MAX_JOINED_CHARS) {
+      flush();
+      current = { index: i, parts: [line], chars: line.length };
+    } else {
+      current.parts.push(line);
+      current.chars += line.length + 1;
+    }
   }
+  flush();
   return out;
 }
 
-export function decodeLogsBody(input: string, kind: BodyKind): DecodedRecord[] {
+export function decodeLogsBody(input: string, kind: BodyKind, opts: DecodeOptions = {}): DecodedRecord[] {
   // A UTF-8 byte-order mark is not part of the content (Windows tools add one).
   const body = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   if (body.trim() === '') throw new BadRequestError('body is empty: send at least one event');
@@ -117,7 +154,7 @@ export function decodeLogsBody(input: string, kind: BodyKind): DecodedRecord[] {
     case 'ndjson':
       return decodeNdjson(body);
     case 'text':
-      return decodeText(body);
+      return decodeText(body, opts);
     case 'sniff': {
       // Without a declared type, JSON is tried first and text is the fallback: plain log lines often
       // start with '[' or '{' ("[INFO] started").
@@ -130,7 +167,7 @@ export function decodeLogsBody(input: string, kind: BodyKind): DecodedRecord[] {
           if (!(err instanceof BadRequestError)) throw err;
         }
       }
-      return decodeText(body);
+      return decodeText(body, opts);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { decodeLogsBody, type BodyKind, type DecodedRecord } from '../domain/decode-body.js';
+import { decodeLogsBody, type BodyKind, type DecodedRecord, type Multiline } from '../domain/decode-body.js';
 import { applyHints } from '../domain/normalize/hints.js';
 import { BadRequestError } from '../domain/errors.js';
 import { newReceiptId } from '../domain/ids.js';
@@ -26,6 +26,8 @@ export interface IngestRequest {
   body: string;
   kind: BodyKind;
   defaults: RecordContext['defaults'];
+  /** How text lines are joined into multi-line events (default 'auto'). */
+  multiline?: Multiline;
 }
 
 export interface IngestRecordsRequest {
@@ -49,7 +51,8 @@ export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS 
   const service = {
     /** A /v1/logs body: NDJSON, JSON, or text lines. */
     ingest(req: IngestRequest): Promise<IngestResult> {
-      return service.ingestRecords({ tenant: req.tenant, defaults: req.defaults, records: decodeLogsBody(req.body, req.kind) });
+      const records = decodeLogsBody(req.body, req.kind, { multiline: req.multiline, refMicros: clock.now() * 1000 });
+      return service.ingestRecords({ tenant: req.tenant, defaults: req.defaults, records });
     },
 
     /** Records already decoded by a shipper protocol's decoder. */

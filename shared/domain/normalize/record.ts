@@ -2,6 +2,7 @@ import type { LogEvent } from '../schema.js';
 import { eventId } from '../ids.js';
 import { parseLevel, levelFromSeverityNumber, type LevelInfo } from './level.js';
 import { parseTimestampMicros } from './timestamp.js';
+import { parseLine } from './text/parse-line.js';
 
 /** Limits applied to every event. Exceeding one truncates and flags the event; it never drops it. */
 export interface EventLimits {
@@ -37,13 +38,18 @@ export interface RecordContext {
 }
 
 // Field aliases, in priority order, matched against dotted keys of the flattened object.
-const TS_KEYS = ['@timestamp', 'timestamp', 'time', 'ts', 'datetime', '@t', 'Timestamp', 'eventTime'];
-const LEVEL_KEYS = ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', '@l', 'Level'];
+// pino/bunyan: time, level (10-60), msg, hostname, name; winston: timestamp, level, message; logrus: time,
+// level, msg; zap: ts (epoch seconds), level, msg, logger, caller; Log4j JSON: timeMillis or instant,
+// level, message, loggerName, thread; ECS: @timestamp, log.level, message, service.name, host.name,
+// trace.id; Serilog CLEF: @t, @l, @m, @mt, @x; Serilog JSON: Timestamp, Level, RenderedMessage;
+// Datadog: status; structlog: event, timestamp; GELF: short_message, timestamp, level, host.
+const TS_KEYS = ['@timestamp', 'timestamp', 'time', 'ts', 'datetime', '@t', 'Timestamp', 'timeMillis', 'eventTime', 'date', 'asctime'];
+const LEVEL_KEYS = ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'level_name', 'severity_text', 'severityText', '@l', 'Level', 'status'];
 const SEVERITY_NUMBER_KEYS = ['severity_number', 'severityNumber'];
-const MESSAGE_KEYS = ['message', 'msg', '@message', '@m', 'Message', 'text', 'log'];
-const SERVICE_KEYS = ['service', 'service.name', 'service_name', 'serviceName', 'app', 'application'];
-const HOST_KEYS = ['host', 'hostname', 'host.name', 'host.hostname'];
-const SOURCE_KEYS = ['source', 'log.file.path', 'logger_source'];
+const MESSAGE_KEYS = ['message', 'msg', '@message', '@m', 'Message', 'RenderedMessage', 'short_message', 'text', 'log', '@mt', 'MessageTemplate', 'event'];
+const SERVICE_KEYS = ['service', 'service.name', 'service_name', 'serviceName', 'app', 'application', 'app_name', 'name'];
+const HOST_KEYS = ['host', 'hostname', 'host.name', 'host.hostname', 'HostName'];
+const SOURCE_KEYS = ['source', 'log.file.path', 'logger_source', 'file'];
 const TRACE_KEYS = ['trace_id', 'traceId', 'trace.id', 'traceID', 'dd.trace_id'];
 const SPAN_KEYS = ['span_id', 'spanId', 'span.id', 'spanID', 'dd.span_id'];
 
@@ -137,30 +143,64 @@ function finish(
   return { ...base, message, attributes };
 }
 
-/** A plain text line becomes an event whose message is the line (format detection comes later). */
-export function normalizeTextLine(line: string, index: number, ctx: RecordContext, _detect = true): LogEvent {
+/**
+ * A text line becomes an event: its format is detected (JSON, logfmt, syslog, access log, application
+ * header) and what the header says fills the schema. A multi-line event (a stack trace) is parsed by its
+ * first line; the rest is kept in the message. With detect=false the line is the message, verbatim.
+ */
+export function normalizeTextLine(text: string, index: number, ctx: RecordContext, detect = true): LogEvent {
+  const nl = text.indexOf('\n');
+  const head = nl < 0 ? text : text.slice(0, nl).replace(/\r$/, '');
+  const tail = nl < 0 ? '' : text.slice(nl);
+  if (detect && nl < 0 && head.charCodeAt(0) === 0x7b /* { */) {
+    try {
+      const obj: unknown = JSON.parse(head);
+      if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) return normalizeJsonObject(obj as Record<string, unknown>, index, ctx, head);
+    } catch {
+      // not JSON after all: read it as text
+    }
+  }
+  const parsed = detect ? parseLine(head, ctx.ingestedAtMicros) : undefined;
+  if (parsed?.fields && nl < 0) return normalizeJsonObject(parsed.fields, index, ctx, head, 'logfmt');
   const flag = new Truncations();
+  const attributes = limitAttributes(Object.entries(parsed?.attributes ?? {}), ctx.limits, flag);
   return finish(
     {
-      ts: ctx.ingestedAtMicros,
+      ts: parsed?.ts ?? ctx.ingestedAtMicros,
       ingested_at: ctx.ingestedAtMicros,
-      level: null,
-      severity: null,
-      service: ctx.defaults.service ?? null,
-      host: ctx.defaults.host ?? null,
+      level: parsed?.level ?? null,
+      severity: parsed?.severity ?? null,
+      service: parsed?.service ?? ctx.defaults.service ?? null,
+      host: parsed?.host ?? ctx.defaults.host ?? null,
       source: ctx.defaults.source ?? null,
-      message: line,
+      message: parsed ? parsed.message + tail : text,
       tags: mergeTags(ctx.defaults.tags, undefined, ctx.limits, flag),
-      trace_id: null,
-      span_id: null,
-      format: 'text',
+      trace_id: attributes['trace_id'] ?? null,
+      span_id: attributes['span_id'] ?? null,
+      format: parsed?.format ?? 'text',
       event_id: eventId(ctx.receipt, index),
-      ts_inferred: true,
+      ts_inferred: parsed?.ts === undefined,
     },
-    {},
+    attributes,
     flag,
     ctx,
   );
+}
+
+function limitAttributes(entries: Iterable<[string, unknown]>, limits: EventLimits, flag: Truncations): Record<string, string> {
+  // No prototype: a field named __proto__ is an ordinary attribute, not a prototype change.
+  const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
+  let count = 0;
+  for (const [k, v] of entries) {
+    if (count >= limits.maxAttributes) {
+      flag.add('attributes');
+      break;
+    }
+    const key = utf8Truncate(k, 256, flag, 'attribute_key');
+    attributes[key] = utf8Truncate(v === null ? 'null' : String(v), limits.maxAttributeValueBytes, flag, 'attribute_value');
+    count++;
+  }
+  return attributes;
 }
 
 /**
@@ -173,6 +213,7 @@ export function normalizeJsonObject(
   index: number,
   ctx: RecordContext,
   raw?: string,
+  format = 'json',
 ): LogEvent {
   const flag = new Truncations();
   const tags = parseTags(obj['tags']);
@@ -192,6 +233,31 @@ export function normalizeJsonObject(
     tsRaw ??= v;
   }
 
+  if (ts === undefined && fields.has('instant.epochSecond')) {
+    // Log4j 2 JsonLayout: {"instant": {"epochSecond": 1700000000, "nanoOfSecond": 123456789}}
+    const sec = Number(fields.get('instant.epochSecond'));
+    const nano = Number(fields.get('instant.nanoOfSecond') ?? 0);
+    if (Number.isFinite(sec) && Number.isFinite(nano)) {
+      ts = parseTimestampMicros(sec) !== undefined ? Math.round(sec * 1e6 + nano / 1e3) : undefined;
+      if (ts !== undefined) {
+        fields.delete('instant.epochSecond');
+        fields.delete('instant.nanoOfSecond');
+      }
+    }
+  }
+
+  const gelf = typeof obj['short_message'] === 'string' && obj['version'] !== undefined;
+  if (gelf) {
+    // GELF: additional fields are "_name"; "level" is a syslog severity number.
+    for (const [k, v] of [...fields]) {
+      if (k.startsWith('_') && k.length > 1 && k !== '_id') {
+        fields.delete(k);
+        if (!fields.has(k.slice(1))) fields.set(k.slice(1), v);
+      }
+    }
+    fields.delete('version');
+  }
+
   let level: LevelInfo | undefined;
   const sevNum = take(fields, SEVERITY_NUMBER_KEYS, (v) => typeof v === 'number' && levelFromSeverityNumber(v) !== undefined);
   if (typeof sevNum === 'number') level = levelFromSeverityNumber(sevNum);
@@ -207,6 +273,10 @@ export function normalizeJsonObject(
     }
   }
 
+  // Serilog's compact format leaves @l out for Information.
+  if (!level && fields.has('@t') === false && obj['@t'] !== undefined && (obj['@m'] !== undefined || obj['@mt'] !== undefined)) {
+    level = { level: 'info', severity: 9 };
+  }
   const message = take(fields, MESSAGE_KEYS);
   const service = take(fields, SERVICE_KEYS);
   const host = take(fields, HOST_KEYS);
@@ -214,19 +284,8 @@ export function normalizeJsonObject(
   const traceId = take(fields, TRACE_KEYS);
   const spanId = take(fields, SPAN_KEYS);
 
-  // No prototype: a field named __proto__ is an ordinary attribute, not a prototype change.
-  const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
-  let count = 0;
-  for (const [k, v] of fields) {
-    if (count >= ctx.limits.maxAttributes) {
-      flag.add('attributes');
-      break;
-    }
-    const key = utf8Truncate(k, 256, flag, 'attribute_key');
-    attributes[key] = utf8Truncate(v === null ? 'null' : String(v), ctx.limits.maxAttributeValueBytes, flag, 'attribute_value');
-    count++;
-  }
-  if (ts === undefined && tsRaw !== undefined && count < ctx.limits.maxAttributes) {
+  const attributes = limitAttributes(fields, ctx.limits, flag);
+  if (ts === undefined && tsRaw !== undefined && fields.size < ctx.limits.maxAttributes) {
     // Keep an unparseable timestamp visible rather than silently replacing it.
     attributes['ts_unparsed'] = String(tsRaw);
   }
@@ -244,7 +303,7 @@ export function normalizeJsonObject(
       tags: mergeTags(ctx.defaults.tags, tags, ctx.limits, flag),
       trace_id: textOr(traceId, undefined),
       span_id: textOr(spanId, undefined),
-      format: 'json',
+      format: gelf ? 'gelf' : format,
       event_id: eventId(ctx.receipt, index),
       ts_inferred: ts === undefined,
     },
