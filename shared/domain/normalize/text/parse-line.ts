@@ -233,7 +233,8 @@ function glog(line: string, refMicros: number): ParsedLine | undefined {
 
 // ------------------------------------------------------------------ the timestamp-level-component family
 
-const BRACKETED = /^\[([^\]]*(?:\[[^\]]*\][^\]]*)*)\]/;
+// [thread], allowing one level of nested brackets: [QuorumPeer[myid=1]/0:2181]
+const BRACKETED = /^\[([^\][]*(?:\[[^\]]*\][^\][]*)*)\]/;
 
 /**
  * After the timestamp: optional process/thread ids, a level (bare, bracketed, or module:level), an
