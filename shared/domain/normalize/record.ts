@@ -238,7 +238,7 @@ export function normalizeJsonObject(
     const sec = Number(fields.get('instant.epochSecond'));
     const nano = Number(fields.get('instant.nanoOfSecond') ?? 0);
     if (Number.isFinite(sec) && Number.isFinite(nano)) {
-      ts = parseTimestampMicros(sec) !== undefined ? Math.round(sec * 1e6 + nano / 1e3) : undefined;
+      ts = parseTimestampMicros(sec) !== undefined ? Math.round(sec * 1e6) + Math.floor(nano / 1e3) : undefined;
       if (ts !== undefined) {
         fields.delete('instant.epochSecond');
         fields.delete('instant.nanoOfSecond');
