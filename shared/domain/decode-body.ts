@@ -116,31 +116,78 @@ function decodeJson(body: string): DecodedRecord[] {
   return [fromJsonValue(doc, 0, 'body')];
 }
 
-function decodeText(body: string, opts: DecodeOptions = {}): DecodedRecord[] {
-  const all = lines(body).map((l) => l.replace(/\r$/, ''));
-  const mode = opts.multiline ?? 'auto';
-  const ref = opts.refMicros ?? Date.now() * 1000;
+/** One event assembled from one or more lines; index is its first line's. */
+export interface JoinedLines {
+  index: number;
+  text: string;
+}
+
+/**
+ * A streaming multi-line joiner: push lines in order, get back the events they complete. With 'auto' the
+ * joiner decides from the first lines it sees (up to `decideAfter`) whether the stream has event starts
+ * at all; until then it holds lines back.
+ */
+export function makeLineJoiner(mode: Multiline = 'auto', refMicros = Date.now() * 1000, decideAfter = 1000) {
   const starts =
-    mode instanceof RegExp ? (l: string) => mode.test(l) : mode === 'auto' ? (l: string) => startsEvent(l, ref) : () => true;
-  const join = mode !== 'off' && (mode instanceof RegExp || all.some((l) => l.trim() !== '' && starts(l)));
-  const out: DecodedRecord[] = [];
+    mode instanceof RegExp ? (l: string) => mode.test(l) : mode === 'auto' ? (l: string) => startsEvent(l, refMicros) : () => true;
+  let join: boolean | undefined = mode === 'off' ? false : mode instanceof RegExp ? true : undefined;
+  const held: { index: number; line: string }[] = [];
   let current: { index: number; parts: string[]; chars: number } | undefined;
-  const flush = () => {
-    if (current) out.push({ index: current.index, kind: 'text', line: current.parts.join('\n') });
+  let index = -1;
+
+  const close = (out: JoinedLines[]) => {
+    if (current) out.push({ index: current.index, text: current.parts.join('\n') });
     current = undefined;
   };
-  for (let i = 0; i < all.length; i++) {
-    const line = all[i]!;
-    if (line.trim() === '') continue;
+  const place = (i: number, line: string, out: JoinedLines[]) => {
     if (!join || !current || starts(line) || current.parts.length >= MAX_JOINED_LINES || current.chars + line.length > MAX_JOINED_CHARS) {
-      flush();
+      close(out);
       current = { index: i, parts: [line], chars: line.length };
     } else {
       current.parts.push(line);
       current.chars += line.length + 1;
     }
-  }
-  flush();
+  };
+  const release = (out: JoinedLines[]) => {
+    for (const h of held.splice(0)) place(h.index, h.line, out);
+  };
+
+  return {
+    /** Adds the next line (without its newline); returns the events it completed. */
+    push(raw: string): JoinedLines[] {
+      index++;
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      const out: JoinedLines[] = [];
+      if (line.trim() === '') return out;
+      if (join === undefined) {
+        held.push({ index, line });
+        if (starts(line)) join = true;
+        else if (held.length >= decideAfter) join = false;
+        if (join !== undefined) release(out);
+        return out;
+      }
+      place(index, line, out);
+      return out;
+    },
+    /** Ends the stream; returns the events still open. */
+    end(): JoinedLines[] {
+      const out: JoinedLines[] = [];
+      join ??= false;
+      release(out);
+      close(out);
+      return out;
+    },
+  };
+}
+
+function decodeText(body: string, opts: DecodeOptions = {}): DecodedRecord[] {
+  const joiner = makeLineJoiner(opts.multiline ?? 'auto', opts.refMicros, Number.POSITIVE_INFINITY);
+  const out: DecodedRecord[] = [];
+  const add = (events: JoinedLines[]) => {
+    for (const e of events) out.push({ index: e.index, kind: 'text', line: e.text });
+  };
+  for (const line of lines(body)) add(joiner.push(line));
+  add(joiner.end());
   return out;
 }
 
