@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { call, eventually, startTestStack } from '../helpers/local-stack.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function run(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['bin/sluice.mjs', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (stdin !== undefined) proc.stdin.end(stdin);
+    else proc.stdin.end();
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const SAMPLE = [
+  '2024-05-01 12:00:00,001 ERROR [main] com.acme.App: failed',
+  'java.lang.RuntimeException: boom',
+  '\tat com.acme.App.main(App.java:3)',
+  '{"level":"warn","msg":"json line","service":"api"}',
+  'Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster',
+  'not\u0000quite \uFFFD text',
+  '10.0.0.1 - - [01/May/2024:12:00:00 +0000] "GET /x HTTP/1.1" 404 0',
+].join('\n');
+
+describe('sluice normalize', () => {
+  it('prints one schema-shaped JSON event per event, stack traces joined, and never stops on odd bytes', async () => {
+    const { dir, cleanup } = await tempDir();
+    const file = join(dir, 'app.log');
+    await writeFile(file, Buffer.concat([Buffer.from(SAMPLE), Buffer.from([0x0a, 0xff, 0xfe, 0x41, 0x0a])]));
+    const r = await run(['normalize', file]);
+    await cleanup();
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    // Lines that do not start an event (the stack trace, the odd-bytes lines) join the event before them.
+    expect(events.map((e) => e.format)).toEqual(['text', 'json', 'syslog3164', 'clf']);
+    expect(events[2].message).toContain('not\u0000quite');
+    expect(events[3].message).toMatch(/\uFFFD\uFFFDA$/);
+    expect(events[0]).toMatchObject({ level: 'error', ts: '2024-05-01T12:00:00.001000Z', source: file });
+    expect(events[0].message).toContain('at com.acme.App.main');
+    expect(events[1]).toMatchObject({ level: 'warn', service: 'api', message: 'json line' });
+    for (const e of events) expect(Object.keys(e).sort()).toEqual(
+      ['attributes', 'event_id', 'format', 'host', 'ingested_at', 'level', 'message', 'service', 'severity', 'source', 'span_id', 'tags', 'trace_id', 'ts', 'ts_inferred'],
+    );
+  });
+
+  it('reads standard input with -', async () => {
+    const r = await run(['normalize', '-'], {}, 'level=error msg="from stdin"\n');
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'logfmt', level: 'error', message: 'from stdin' });
+  });
+
+  it('explains a bad --multiline regex', async () => {
+    const r = await run(['normalize', '-', '--multiline', '(']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/not a regular expression/);
+  });
+});
+
+describe('sluice ingest', () => {
+  let cleanupStack: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await cleanupStack?.();
+    cleanupStack = undefined;
+  });
+
+  it('sends a file in batches that keep multi-line events whole, retrying until the server is up', async () => {
+    const { dir, cleanup } = await tempDir();
+    const file = join(dir, 'big.log');
+    const lines: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      lines.push(`2024-05-01 12:00:${String(i % 60).padStart(2, '0')} ERROR worker: job ${i} failed`);
+      lines.push('Traceback (most recent call last):', `  File "job.py", line ${i}, in run`, `ValueError: job ${i}`);
+    }
+    await writeFile(file, lines.join('\n'));
+    const port = await freePort();
+    // Start the CLI first: the server comes up a little later, and the CLI must retry rather than fail.
+    const cli = run(['ingest', file, '--batch-bytes', '4096', '--no-progress', '--url', `http://127.0.0.1:${port}`]);
+    await new Promise((r) => setTimeout(r, 1200));
+    const stack = await startTestStack({ PORT: String(port) });
+    cleanupStack = stack.cleanup;
+    const r = await cli;
+    await cleanup();
+    expect(r.stderr).toMatch(/retrying/);
+    expect(r.stderr).toMatch(/sent 300 events: 300 accepted, 0 rejected/);
+    expect(r.code).toBe(0);
+    const rows = await eventually(async () => {
+      const q = await call(`${stack.url}/v1/query`, {
+        body: { sql: "SELECT count(*), count(*) FILTER (WHERE message LIKE '%ValueError%') FROM logs", start: '2024-05-01T00:00:00Z', end: '2024-05-02T00:00:00Z' },
+      });
+      return q.body.rows?.[0]?.[0] === 300 ? q.body.rows[0] : undefined;
+    });
+    expect(rows).toEqual([300, 300]);
+  });
+});
