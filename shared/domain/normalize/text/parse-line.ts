@@ -28,7 +28,7 @@ const HEADER_LEVELS: Record<string, Level> = {
   debug: 'debug', fine: 'debug', dbg: 'debug',
   info: 'info', information: 'info', informational: 'info', notice: 'info', inf: 'info',
   warn: 'warn', warning: 'warn', wrn: 'warn',
-  error: 'error', err: 'error', severe: 'error', eror: 'error',
+  error: 'error', err: 'error', severe: 'error', eror: 'error', failure: 'error',
   fatal: 'fatal', crit: 'fatal', critical: 'fatal', alert: 'fatal', emerg: 'fatal', emergency: 'fatal', panic: 'fatal',
 };
 const LOGCAT_LEVELS: Record<string, Level> = { V: 'trace', D: 'debug', I: 'info', W: 'warn', E: 'error', F: 'fatal', A: 'fatal' };
@@ -313,11 +313,14 @@ function applicationLine(line: string, refMicros: number): ParsedLine | undefine
       // The first token is not a level: look a few tokens further for an uppercase level word
       // ("2005-06-03-15.42.50 R02-M1-N0 RAS KERNEL INFO …"); the message then stays whole.
       if (!num) {
-        const ahead = /^(?:\S+\s+){1,4}?([A-Z]{4,9})(?=[\s:\]])/.exec(tail);
-        const lvl = ahead ? headerLevel(ahead[1]!) : undefined;
-        if (lvl) {
-          level = lvl;
-          levelInside = true;
+        const tokens = tail.split(/\s+/, 6).slice(1);
+        for (const t of tokens) {
+          const lvl = /^[A-Z]{4,9}:?$/.test(t) ? headerLevel(t.replace(/:$/, '')) : undefined;
+          if (lvl) {
+            level = lvl;
+            levelInside = true;
+            break;
+          }
         }
         break;
       }

@@ -10,6 +10,8 @@ export interface FoundTimestamp {
   end: number;
   /** index where the timestamp starts */
   start: number;
+  /** the text had no year; it was inferred from the reference time */
+  yearInferred?: boolean;
 }
 
 const MONTHS: Record<string, number> = {
@@ -162,9 +164,10 @@ const MATCHERS: Matcher[] = [
   },
 ];
 
+const EPOCH_FLOOR = Date.UTC(2000, 0, 1) * 1000;
 const EPOCH_RE = /(\d{10}|\d{13}|\d{16}|\d{19})(?:\.(\d{1,9}))?(?![\d.])/y;
 
-/** An epoch number (s, ms, µs, ns) that falls within ±20 years of the reference time. */
+/** An epoch number (s, ms, µs, ns) between 2000 and a day after the reference time. */
 function epochAt(line: string, pos: number, refMicros: number): FoundTimestamp | undefined {
   EPOCH_RE.lastIndex = pos;
   const m = EPOCH_RE.exec(line);
@@ -174,8 +177,7 @@ function epochAt(line: string, pos: number, refMicros: number): FoundTimestamp |
   const whole = digits.length === 19 ? Number(digits.slice(0, 16)) : Number(digits) * scale;
   const frac = m[2] && digits.length === 10 ? Number(m[2].padEnd(6, '0').slice(0, 6)) : 0;
   const micros = Math.round(whole + frac);
-  const twentyYears = 20 * 365 * 86_400_000_000;
-  if (Math.abs(micros - refMicros) > twentyYears) return undefined;
+  if (micros < EPOCH_FLOOR || micros > refMicros + 86_400_000_000) return undefined;
   return { micros, start: pos, end: pos + m[0].length };
 }
 
@@ -195,7 +197,7 @@ export function timestampAt(line: string, pos: number, refMicros: number, allowE
     if (micros === undefined) continue;
     let end = p + m[0].length;
     if (line.charCodeAt(pos) === 0x5b && line.charCodeAt(end) === 0x5d) end++;
-    return { micros, start: pos, end };
+    return { micros, start: pos, end, yearInferred: parts(m).year === undefined };
   }
   if (allowEpoch && isDigit) {
     const e = epochAt(line, p, refMicros);
@@ -209,15 +211,34 @@ export function timestampAt(line: string, pos: number, refMicros: number, allowE
  * a dash, a record number), within the first `window` characters.
  */
 export function findTimestamp(line: string, refMicros: number, window = 96): FoundTimestamp | undefined {
-  const atStart = timestampAt(line, 0, refMicros, true);
-  if (atStart) return atStart;
+  // A written date wins over an epoch number: collectors often prefix lines with their own receive time
+  // ("- 1131566461 2005.11.09 host Nov 10 00:01:01 …"), while the written one is the event's.
   const limit = Math.min(line.length, window);
-  for (let i = 1; i < limit; i++) {
-    const prev = line.charCodeAt(i - 1);
-    // Only at a token boundary: after a space, '[', '(', '|', ',', '=' or '-'.
-    if (prev !== 32 && prev !== 91 && prev !== 40 && prev !== 124 && prev !== 44 && prev !== 61 && prev !== 45 && prev !== 9) continue;
-    const found = timestampAt(line, i, refMicros, true);
-    if (found) return found;
+  for (const epochs of [false, true]) {
+    for (let i = 0; i < limit; i++) {
+      if (i > 0) {
+        const prev = line.charCodeAt(i - 1);
+        // Only at a token boundary: after a space, tab, '[', '(', '|', ',', '=' or '-'.
+        if (prev !== 32 && prev !== 91 && prev !== 40 && prev !== 124 && prev !== 44 && prev !== 61 && prev !== 45 && prev !== 9) continue;
+      }
+      const found = epochs ? epochOnly(line, i, refMicros) : timestampAt(line, i, refMicros);
+      if (found?.yearInferred) {
+        // A year-less date next to an epoch number takes its year from that number.
+        for (let j = 0; j < limit; j++) {
+          if (j > 0 && line.charCodeAt(j - 1) !== 32) continue;
+          const epoch = epochOnly(line, j, refMicros);
+          if (epoch) return timestampAt(line, i, epoch.micros + 2 * 86_400_000_000) ?? found;
+        }
+      }
+      if (found) return found;
+    }
   }
   return undefined;
+}
+
+function epochOnly(line: string, pos: number, refMicros: number): FoundTimestamp | undefined {
+  const p = line.charCodeAt(pos) === 0x5b ? pos + 1 : pos;
+  const e = epochAt(line, p, refMicros);
+  if (!e) return undefined;
+  return { micros: e.micros, start: pos, end: p !== pos && line.charCodeAt(e.end) === 0x5d ? e.end + 1 : e.end };
 }
