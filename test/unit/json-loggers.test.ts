@@ -72,3 +72,13 @@ describe('JSON loggers', () => {
     expect(norm({ severity_number: 21, level: 'fatal', message: 'x' })).toMatchObject({ level: 'fatal', severity: 21 });
   });
 });
+
+describe('container log wrappers', () => {
+  it('Docker json-file: the inner line is normalized, the wrapper time fills in when the line has none', () => {
+    expect(norm({ log: '2024-05-01 12:00:00,001 ERROR [main] com.acme.App: failed\n', stream: 'stderr', time: '2024-05-01T12:00:00.5Z' })).toMatchObject({
+      level: 'error', message: 'failed', ts: '2024-05-01T12:00:00.001000Z', attributes: { stream: 'stderr', logger: 'com.acme.App' },
+    });
+    expect(norm({ log: 'plain words\n', stream: 'stdout', time: '2024-05-01T12:00:00.5Z' })).toMatchObject({ message: 'plain words', ts: '2024-05-01T12:00:00.500000Z' });
+    expect(norm({ log: '{"level":"warn","msg":"inner json"}\n', stream: 'stdout', time: '2024-05-01T12:00:00Z' })).toMatchObject({ level: 'warn', message: 'inner json' });
+  });
+});

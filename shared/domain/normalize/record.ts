@@ -215,6 +215,8 @@ export function normalizeJsonObject(
   raw?: string,
   format = 'json',
 ): LogEvent {
+  const wrapped = containerLine(obj, index, ctx);
+  if (wrapped) return wrapped;
   const flag = new Truncations();
   const tags = parseTags(obj['tags']);
   const fields = flatten(tags ? omit(obj, 'tags') : obj, ctx.limits, flag);
@@ -311,6 +313,29 @@ export function normalizeJsonObject(
     flag,
     ctx,
   );
+}
+
+/**
+ * Docker's json-file driver and Kubernetes' CRI logs wrap the application's own line:
+ * {"log": "2024-… ERROR …\n", "stream": "stderr", "time": "…"}. The inner line is normalized as text
+ * (it may itself be JSON), with the wrapper's time used only when the line has none of its own.
+ */
+function containerLine(obj: Record<string, unknown>, index: number, ctx: RecordContext): LogEvent | undefined {
+  const log = obj['log'];
+  if (typeof log !== 'string' || (obj['stream'] === undefined && obj['time'] === undefined) || 'message' in obj || 'msg' in obj) return undefined;
+  const event = normalizeTextLine(log.replace(/\r?\n$/, ''), index, ctx);
+  if (event.ts_inferred) {
+    const ts = parseTimestampMicros(obj['time']);
+    if (ts !== undefined) {
+      event.ts = ts;
+      event.ts_inferred = false;
+    }
+  }
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'log' || k === 'time' || v === null || typeof v === 'object') continue;
+    if (!(k in event.attributes)) event.attributes[k] = String(v);
+  }
+  return event;
 }
 
 function omit(obj: Record<string, unknown>, key: string): Record<string, unknown> {
