@@ -13,6 +13,7 @@ import { makeLineJoiner, type Multiline } from '../../shared/domain/decode-body.
 import { DEFAULT_EVENT_LIMITS, normalizeTextLine, type RecordContext } from '../../shared/domain/normalize/record.js';
 import { microsToIso } from '../../shared/domain/normalize/timestamp.js';
 import type { LogEvent } from '../../shared/domain/schema.js';
+import { isValidZone } from '../../shared/domain/normalize/zone.js';
 
 function parseMultiline(value: string): Multiline {
   if (value === 'auto' || value === 'off') return value;
@@ -21,6 +22,11 @@ function parseMultiline(value: string): Multiline {
   } catch (err) {
     throw new InvalidArgumentError(`not a regular expression: ${(err as Error).message}`);
   }
+}
+
+function parseZone(value: string): string {
+  if (!isValidZone(value)) throw new InvalidArgumentError("not a time zone: use '+02:00' or an IANA name such as Europe/Berlin");
+  return value;
 }
 
 function input(file: string): NodeJS.ReadableStream {
@@ -44,6 +50,7 @@ export function printable(e: LogEvent): Record<string, unknown> {
 
 interface SharedOptions {
   multiline: Multiline;
+  tz?: string;
   service?: string;
   host?: string;
   source?: string;
@@ -54,7 +61,7 @@ async function normalizeCommand(file: string, opts: SharedOptions): Promise<void
   const ctx: RecordContext = {
     receipt: 'cli',
     ingestedAtMicros: now,
-    defaults: { service: opts.service, host: opts.host, source: opts.source ?? (file === '-' ? undefined : file) },
+    defaults: { service: opts.service, host: opts.host, source: opts.source ?? (file === '-' ? undefined : file), tz: opts.tz },
     limits: DEFAULT_EVENT_LIMITS,
   };
   for await (const e of events(file, opts.multiline)) {
@@ -92,7 +99,7 @@ class HttpError extends Error {
 async function postBatch(opts: IngestOptions, body: string): Promise<{ accepted: number; rejectedCount: number; receipt: string }> {
   const url = new URL('/v1/logs', opts.url);
   url.searchParams.set('multiline', opts.multiline instanceof RegExp ? opts.multiline.source : opts.multiline);
-  for (const k of ['service', 'host', 'source'] as const) if (opts[k]) url.searchParams.set(k, opts[k]!);
+  for (const k of ['service', 'host', 'source', 'tz'] as const) if (opts[k]) url.searchParams.set(k, opts[k]!);
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
   if (opts.key) headers['authorization'] = `Bearer ${opts.key}`;
   return pRetry(
@@ -182,6 +189,7 @@ export function buildCli(): Command {
   const shared = (cmd: Command) =>
     cmd
       .addOption(new Option('--multiline <mode>', "'auto', 'off', or a regex that matches the first line of an event").default('auto').argParser(parseMultiline))
+      .addOption(new Option('--tz <zone>', "zone for times written without one: '+02:00' or an IANA name (default UTC)").argParser(parseZone))
       .option('--service <name>', 'service for events that do not name one')
       .option('--host <name>', 'host for events that do not name one')
       .option('--source <name>', 'source for the events (default: the file name)');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EVENT_LIMITS, normalizeTextLine, type RecordContext } from '../../shared/domain/normalize/record.js';
+import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type RecordContext } from '../../shared/domain/normalize/record.js';
 import { microsToIso } from '../../shared/domain/normalize/timestamp.js';
 import { findTimestamp } from '../../shared/domain/normalize/text/timestamps.js';
 import { keyValues, startsEvent } from '../../shared/domain/normalize/text/parse-line.js';
@@ -199,5 +199,25 @@ describe('more real-world line families', () => {
     const e = norm(line);
     expect(e.ts_inferred ? undefined : microsToIso(e.ts)).toBe(ts);
     expect(e.level).toBe(level);
+  });
+});
+
+describe('configured time zone for times written without one', () => {
+  const inZone = (line: string, tz: string) => microsToIso(normalizeTextLine(line, 0, { ...ctx, defaults: { tz } }).ts);
+  it('applies a fixed offset or an IANA zone, with daylight saving', () => {
+    expect(inZone('2024-05-01 12:00:00 INFO x', '+02:00')).toBe('2024-05-01T10:00:00.000000Z');
+    expect(inZone('2024-01-15 12:00:00 INFO x', 'Europe/Berlin')).toBe('2024-01-15T11:00:00.000000Z');
+    expect(inZone('2024-07-15 12:00:00 INFO x', 'Europe/Berlin')).toBe('2024-07-15T10:00:00.000000Z');
+    expect(inZone('May 19 08:00:01 host app: x', 'America/New_York')).toBe('2024-05-19T12:00:01.000000Z');
+  });
+
+  it('never overrides a zone written in the line', () => {
+    expect(inZone('2024-05-01T12:00:00Z INFO x', 'Europe/Berlin')).toBe('2024-05-01T12:00:00.000000Z');
+    expect(inZone('2024-05-01T12:00:00+01:00 INFO x', 'America/New_York')).toBe('2024-05-01T11:00:00.000000Z');
+  });
+
+  it('applies to JSON timestamp fields too', () => {
+    const e = normalizeJsonObject({ time: '2024-05-01 12:00:00', msg: 'x' }, 0, { ...ctx, defaults: { tz: 'Asia/Tokyo' } });
+    expect(microsToIso(e.ts)).toBe('2024-05-01T03:00:00.000000Z');
   });
 });

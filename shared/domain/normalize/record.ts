@@ -33,6 +33,8 @@ export interface RecordContext {
     host?: string | undefined;
     source?: string | undefined;
     tags?: string[] | undefined;
+    /** zone for timestamps written without one: '+02:00' or an IANA name; default UTC */
+    tz?: string | undefined;
   };
   limits: EventLimits;
 }
@@ -160,7 +162,7 @@ export function normalizeTextLine(text: string, index: number, ctx: RecordContex
       // not JSON after all: read it as text
     }
   }
-  const parsed = detect ? parseLine(head, ctx.ingestedAtMicros) : undefined;
+  const parsed = detect ? parseLine(head, ctx.ingestedAtMicros, ctx.defaults.tz) : undefined;
   if (parsed?.fields && nl < 0) return normalizeJsonObject(parsed.fields, index, ctx, head, 'logfmt');
   const flag = new Truncations();
   const attributes = limitAttributes(Object.entries(parsed?.attributes ?? {}), ctx.limits, flag);
@@ -226,7 +228,7 @@ export function normalizeJsonObject(
   for (const k of TS_KEYS) {
     const v = fields.get(k);
     if (v === undefined) continue;
-    const parsed = parseTimestampMicros(v);
+    const parsed = parseTimestampMicros(v, ctx.defaults.tz);
     if (parsed !== undefined) {
       ts = parsed;
       fields.delete(k);

@@ -2,6 +2,7 @@
  * Timestamp parsing to microseconds since the epoch (UTC). Parsing is done by hand rather than with
  * Date.parse so sub-millisecond precision survives and no engine-specific formats are accepted silently.
  */
+import { wallClockToUtc } from './zone.js';
 
 // Accept roughly 1970 .. 2200; anything else is far more likely a mis-read number than a real event time.
 const MIN_MICROS = 0;
@@ -14,11 +15,11 @@ function inRange(micros: number): number | undefined {
   return Number.isFinite(micros) && micros >= MIN_MICROS && micros < MAX_MICROS ? Math.round(micros) : undefined;
 }
 
-/** ISO 8601 / RFC 3339 with any fraction precision and offset; no offset means UTC. */
-export function parseIsoMicros(text: string): number | undefined {
+/** ISO 8601 / RFC 3339 with any fraction precision and offset; no offset means UTC, or `zone` if given. */
+export function parseIsoMicros(text: string, zone?: string): number | undefined {
   const m = ISO_RE.exec(text.trim());
   if (!m) return undefined;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', offset] = m;
   const month = Number(mo);
   const day = Number(d);
   const hour = Number(h);
@@ -30,9 +31,10 @@ export function parseIsoMicros(text: string): number | undefined {
   let ms = Date.UTC(Number(y), month - 1, day, hour, minute, Math.min(second, 59));
   // Date.UTC silently rolls 2024-02-31 over to March: refuse that.
   if (new Date(ms).getUTCDate() !== day) return undefined;
-  if (zone && zone !== 'Z' && zone !== 'z' && zone !== 'UTC') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
+  if (!offset) ms = wallClockToUtc(ms, zone);
+  if (offset && offset !== 'Z' && offset !== 'z' && offset !== 'UTC') {
+    const sign = offset.startsWith('-') ? -1 : 1;
+    const digits = offset.slice(1).replace(':', '');
     const offH = Number(digits.slice(0, 2));
     const offM = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
     if (offH > 23 || offM > 59) return undefined;
@@ -57,7 +59,7 @@ export function parseEpochMicros(value: number): number | undefined {
 const EPOCH_TEXT_RE = /^\d{9,19}(?:\.\d+)?$/;
 
 /** A timestamp from a JSON value: a number (epoch) or a string (ISO 8601, or epoch digits). */
-export function parseTimestampMicros(value: unknown): number | undefined {
+export function parseTimestampMicros(value: unknown, zone?: string): number | undefined {
   if (typeof value === 'number') return parseEpochMicros(value);
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
@@ -67,7 +69,7 @@ export function parseTimestampMicros(value: unknown): number | undefined {
     if (int.length >= 18 && !frac) return inRange(Number(int.slice(0, int.length - 3)));
     return parseEpochMicros(Number(text));
   }
-  return parseIsoMicros(text);
+  return parseIsoMicros(text, zone);
 }
 
 /** Microseconds since the epoch as an ISO 8601 string with microsecond precision. */

@@ -94,12 +94,12 @@ function structuredData(sd: string, attrs: Record<string, string>): void {
   }
 }
 
-function rfc5424(line: string, refMicros: number): ParsedLine | undefined {
+function rfc5424(line: string, refMicros: number, zone?: string): ParsedLine | undefined {
   const m = RFC5424_RE.exec(line);
   if (!m) return undefined;
   const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
   const { level, severity } = priFields(Number(m[1]), attributes);
-  const ts = m[2] === '-' ? undefined : timestampAt(m[2]!, 0, refMicros)?.micros;
+  const ts = m[2] === '-' ? undefined : timestampAt(m[2]!, 0, refMicros, false, zone)?.micros;
   const procid = nil(m[5]);
   const msgid = nil(m[6]);
   if (procid) attributes['pid'] = procid;
@@ -112,7 +112,7 @@ function rfc5424(line: string, refMicros: number): ParsedLine | undefined {
 const TAG_RE = /^([^\s:[\]]+)(?:\[(\d+)\])?:\s?/;
 
 /** RFC 3164 with or without <PRI>: "Jun 14 15:16:01 host tag[pid]: message". */
-function rfc3164(line: string, refMicros: number): ParsedLine | undefined {
+function rfc3164(line: string, refMicros: number, zone?: string): ParsedLine | undefined {
   let pos = 0;
   const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
   let pri: { level: Level; severity: number } | undefined;
@@ -123,7 +123,7 @@ function rfc3164(line: string, refMicros: number): ParsedLine | undefined {
   }
   const c = line.charCodeAt(pos);
   if (!(c >= 65 && c <= 90)) return undefined; // syslog dates start with a capitalized month name
-  const ts = timestampAt(line, pos, refMicros);
+  const ts = timestampAt(line, pos, refMicros, false, zone);
   if (!ts || line.charCodeAt(ts.end) !== 32) return undefined;
   let rest = line.slice(ts.end + 1);
   let host: string | undefined;
@@ -219,10 +219,10 @@ function accessLog(line: string, refMicros: number): ParsedLine | undefined {
 const GLOG_RE = /^([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{6})\s+(\d+) ([^\]]+)\] ?(.*)$/s;
 const GLOG_LEVEL: Record<string, Level> = { I: 'info', W: 'warn', E: 'error', F: 'fatal' };
 
-function glog(line: string, refMicros: number): ParsedLine | undefined {
+function glog(line: string, refMicros: number, zone?: string): ParsedLine | undefined {
   const m = GLOG_RE.exec(line);
   if (!m) return undefined;
-  const ts = timestampAt(`${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}.${m[7]}`, 0, refMicros);
+  const ts = timestampAt(`${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}.${m[7]}`, 0, refMicros, false, zone);
   const level = GLOG_LEVEL[m[1]!]!;
   const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
   attributes['pid'] = m[8]!;
@@ -240,8 +240,8 @@ const BRACKETED = /^\[([^\][]*(?:\[[^\]]*\][^\][]*)*)\]/;
  * After the timestamp: optional process/thread ids, a level (bare, bracketed, or module:level), an
  * optional [thread] and a "component:" or "component -" before the message.
  */
-function applicationLine(line: string, refMicros: number): ParsedLine | undefined {
-  const found = findTimestamp(line, refMicros);
+function applicationLine(line: string, refMicros: number, zone?: string): ParsedLine | undefined {
+  const found = findTimestamp(line, refMicros, zone);
   // A level before the timestamp: "[INFO] 2024-…", "INFO 2024-…", "WARN  [main] 2024-…".
   const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
   let level: Level | undefined;
@@ -353,17 +353,17 @@ function applicationLine(line: string, refMicros: number): ParsedLine | undefine
   return { format: 'text', ts: found.micros, level, severity, message: message === '' ? line : message, attributes };
 }
 
-/** Reads what can be read from a text line. Never throws. */
-export function parseLine(line: string, refMicros: number): ParsedLine {
+/** Reads what can be read from a text line; `zone` applies to times written without one. Never throws. */
+export function parseLine(line: string, refMicros: number, zone?: string): ParsedLine {
   try {
     const first = line.charCodeAt(0);
     if (first === 0x3c /* < */) {
-      const r = rfc5424(line, refMicros) ?? rfc3164(line, refMicros);
+      const r = rfc5424(line, refMicros, zone) ?? rfc3164(line, refMicros, zone);
       if (r) return r;
     }
     const fields = logfmt(line);
     if (fields) return { format: 'logfmt', message: line, attributes: {}, fields };
-    const parsed = accessLog(line, refMicros) ?? glog(line, refMicros) ?? rfc3164Guarded(line, refMicros) ?? applicationLine(line, refMicros);
+    const parsed = accessLog(line, refMicros) ?? glog(line, refMicros, zone) ?? rfc3164Guarded(line, refMicros, zone) ?? applicationLine(line, refMicros, zone);
     if (parsed) return parsed;
   } catch {
     // fall through: keep the line as it is
@@ -372,9 +372,9 @@ export function parseLine(line: string, refMicros: number): ParsedLine {
 }
 
 /** RFC 3164 without PRI only when the line really looks like it: "Mmm dd hh:mm:ss host tag…". */
-function rfc3164Guarded(line: string, refMicros: number): ParsedLine | undefined {
+function rfc3164Guarded(line: string, refMicros: number, zone?: string): ParsedLine | undefined {
   if (!/^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} /.test(line)) return undefined;
-  return rfc3164(line, refMicros);
+  return rfc3164(line, refMicros, zone);
 }
 
 /** Does this line begin a new event (as opposed to continuing a stack trace or a wrapped message)? */

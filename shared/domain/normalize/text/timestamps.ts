@@ -2,6 +2,7 @@
  * Timestamps at the head of a text line, in the formats real logs use. Each matcher says where the
  * timestamp ends so the rest of the header (level, component) can be read after it.
  */
+import { wallClockToUtc } from '../zone.js';
 
 export interface FoundTimestamp {
   /** microseconds since the epoch, UTC */
@@ -50,8 +51,11 @@ function zoneOffsetMinutes(zone: string | undefined): number | undefined {
   return (m[1] === '-' ? -1 : 1) * (h * 60 + mi);
 }
 
-/** Builds the instant; a missing year is inferred so the result is not in the future (syslog's rule). */
-function toMicros(p: Parts, refMicros: number): number | undefined {
+/**
+ * Builds the instant; a missing year is inferred so the result is not in the future (syslog's rule). A time
+ * written without a zone is read in `zone` (default UTC).
+ */
+function toMicros(p: Parts, refMicros: number, zone?: string): number | undefined {
   let hour = p.hour;
   if (p.ampm) {
     if (hour < 1 || hour > 12) return undefined;
@@ -62,8 +66,9 @@ function toMicros(p: Parts, refMicros: number): number | undefined {
   if (offset === undefined) return undefined;
   const build = (year: number): number | undefined => {
     if (year < 1970 || year > 2199) return undefined;
-    const ms = Date.UTC(year, p.month - 1, p.day, hour, p.minute, Math.min(p.second, 59));
-    if (new Date(ms).getUTCDate() !== p.day) return undefined;
+    const wall = Date.UTC(year, p.month - 1, p.day, hour, p.minute, Math.min(p.second, 59));
+    if (new Date(wall).getUTCDate() !== p.day) return undefined;
+    const ms = p.zone ? wall : wallClockToUtc(wall, zone);
     const fracMicros = p.frac ? Number(p.frac.padEnd(6, '0').slice(0, 6)) : 0;
     const micros = (ms - offset * 60_000) * 1000 + fracMicros;
     return micros >= MIN_MICROS && micros < MAX_MICROS ? micros : undefined;
@@ -182,7 +187,7 @@ function epochAt(line: string, pos: number, refMicros: number): FoundTimestamp |
 }
 
 /** A timestamp starting exactly at pos (after an optional '['), or undefined. */
-export function timestampAt(line: string, pos: number, refMicros: number, allowEpoch = false): FoundTimestamp | undefined {
+export function timestampAt(line: string, pos: number, refMicros: number, allowEpoch = false, zone?: string): FoundTimestamp | undefined {
   let p = pos;
   if (line.charCodeAt(p) === 0x5b /* [ */) p++;
   const c = line.charCodeAt(p);
@@ -193,7 +198,7 @@ export function timestampAt(line: string, pos: number, refMicros: number, allowE
     re.lastIndex = p;
     const m = re.exec(line);
     if (!m) continue;
-    const micros = toMicros(parts(m), refMicros);
+    const micros = toMicros(parts(m), refMicros, zone);
     if (micros === undefined) continue;
     let end = p + m[0].length;
     if (line.charCodeAt(pos) === 0x5b && line.charCodeAt(end) === 0x5d) end++;
@@ -210,7 +215,7 @@ export function timestampAt(line: string, pos: number, refMicros: number, allowE
  * The first timestamp near the head of a line: at the start, or after a few leading tokens (a file name,
  * a dash, a record number), within the first `window` characters.
  */
-export function findTimestamp(line: string, refMicros: number, window = 96): FoundTimestamp | undefined {
+export function findTimestamp(line: string, refMicros: number, zone?: string, window = 96): FoundTimestamp | undefined {
   // A written date wins over an epoch number: collectors often prefix lines with their own receive time
   // ("- 1131566461 2005.11.09 host Nov 10 00:01:01 …"), while the written one is the event's.
   const limit = Math.min(line.length, window);
@@ -221,13 +226,13 @@ export function findTimestamp(line: string, refMicros: number, window = 96): Fou
         // Only at a token boundary: after a space, tab, '[', '(', '|', ',', '=' or '-'.
         if (prev !== 32 && prev !== 91 && prev !== 40 && prev !== 124 && prev !== 44 && prev !== 61 && prev !== 45 && prev !== 9) continue;
       }
-      const found = epochs ? epochOnly(line, i, refMicros) : timestampAt(line, i, refMicros);
+      const found = epochs ? epochOnly(line, i, refMicros) : timestampAt(line, i, refMicros, false, zone);
       if (found?.yearInferred) {
         // A year-less date next to an epoch number takes its year from that number.
         for (let j = 0; j < limit; j++) {
           if (j > 0 && line.charCodeAt(j - 1) !== 32) continue;
           const epoch = epochOnly(line, j, refMicros);
-          if (epoch) return timestampAt(line, i, epoch.micros + 2 * 86_400_000_000) ?? found;
+          if (epoch) return timestampAt(line, i, epoch.micros + 2 * 86_400_000_000, false, zone) ?? found;
         }
       }
       if (found) return found;
