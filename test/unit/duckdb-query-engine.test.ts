@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDbQueryEngine } from '../../shared/adapters/local/duckdb-query-engine.js';
+import { DuckDbQueryEngine, openSandboxedDuckDb } from '../../shared/adapters/local/duckdb-query-engine.js';
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
 import { encodeParquet } from '../../shared/domain/parquet.js';
 import { partitionOf, partitionPrefix } from '../../shared/domain/partitioning.js';
@@ -15,6 +15,7 @@ const MIN = 60_000;
 describe('DuckDbQueryEngine', () => {
   let engine: DuckDbQueryEngine;
   let cleanup: () => Promise<void>;
+  let root: string;
 
   async function put(store: FsObjectStore, tenant: string, name: string, events: LogEvent[]) {
     const key = `${partitionPrefix(partitionOf(tenant, events[0]!.ts))}${name}.parquet`;
@@ -24,6 +25,7 @@ describe('DuckDbQueryEngine', () => {
   beforeAll(async () => {
     const tmp = await tempDir();
     cleanup = tmp.cleanup;
+    root = tmp.dir;
     const store = new FsObjectStore(tmp.dir);
     await put(store, 'acme', 'a', [
       makeEvent({ ts: us(t0), level: 'error', service: 'api', message: "it's broken", attributes: { code: '500' } }),
@@ -91,6 +93,35 @@ describe('DuckDbQueryEngine', () => {
     const err = await run(sql).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueryError);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it.each([
+    ['a CTE named like a file path (absolute)', () => `SELECT tenant, message FROM '${root}/events/*/*/*/*.parquet', (WITH "${root}/events/*/*/*/*.parquet" AS (SELECT 1) SELECT 1) t`],
+    ['a CTE named like a glob', () => `SELECT * FROM "events/*/*/*/*.parquet", (WITH "events/*/*/*/*.parquet" AS (SELECT 1) SELECT 1) t`],
+    ['a CTE in an inner scope shadowing a file name', () => `WITH x AS (SELECT 1) SELECT * FROM (WITH "${root}/events/tenant=globex/dt=2024-05-01/hour=10/a.parquet" AS (SELECT 1) SELECT 1), "${root}/events/tenant=globex/dt=2024-05-01/hour=10/a.parquet"`],
+    ['a quoted table name', () => 'SELECT * FROM "logs.parquet"'],
+  ])('refuses %s (a reviewer’s cross-tenant read)', async (_name, sql) => {
+    const err = await run(sql()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueryError);
+    expect((err as Error).message).toMatch(/unknown table|plain identifier/);
+  });
+
+  it('runs each tenant in a DuckDB that cannot open another tenant’s files, even with raw SQL', async () => {
+    const db = await openSandboxedDuckDb(`${root}/events/tenant=acme`);
+    const conn = await db.connect();
+    const own = await conn.runAndReadAll(`SELECT count(*) FROM read_parquet('${root}/events/tenant=acme/*/*/*.parquet')`);
+    expect(Number(own.getRows()[0]![0])).toBe(3);
+    await expect(conn.run(`SELECT * FROM read_parquet('${root}/events/tenant=globex/*/*/*.parquet')`)).rejects.toThrow(/Permission|not allowed|disabled/i);
+    await expect(conn.run(`SELECT * FROM read_parquet('${root}/events/tenant=acme/../tenant=globex/*/*/*.parquet')`)).rejects.toThrow();
+    await expect(conn.run('SET enable_external_access = true')).rejects.toThrow(/lock/i);
+    conn.closeSync();
+    db.closeSync();
+  });
+
+  it('lists decades of range quickly (directories are listed level by level)', async () => {
+    const r = await engine.run({ tenant: 'acme', sql: 'SELECT count(*) FROM logs', startMs: 0, endMs: Date.UTC(2199, 0, 1), limit: 10 });
+    expect(r.rows).toEqual([[3]]);
+    expect(r.stats.elapsedMs).toBeLessThan(5_000);
   });
 
   it('cannot be tricked by a comment into dropping the wrapper', async () => {

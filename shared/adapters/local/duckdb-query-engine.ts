@@ -8,7 +8,7 @@
  */
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { QueryError } from '../../domain/errors.js';
-import { partitionPrefix, partitionsInRange } from '../../domain/partitioning.js';
+import { partitionPrefix, tenantPrefix } from '../../domain/partitioning.js';
 import { TABLE_NAME } from '../../domain/schema.js';
 import type { QueryEngine, QueryResult, ScopedSql } from '../../ports/query-engine.js';
 import { emptyLogs, logsOverFiles } from './duckdb-schema.js';
@@ -18,56 +18,132 @@ import type { FsObjectStore } from './fs-object-store.js';
 export interface DuckDbEngineOptions {
   store: FsObjectStore;
   threads?: number;
+  /** per tenant instance */
   memoryLimit?: string;
   /** Queries running longer are interrupted. */
   timeoutMs?: number;
+  /** How many tenants keep an open DuckDB instance. */
+  maxInstances?: number;
 }
 
+/**
+ * An in-memory DuckDB that can read files only under `dir`: external access off except that directory,
+ * no extension installs or loads, times in UTC, and its configuration locked so SQL cannot undo any of it.
+ */
+export async function openSandboxedDuckDb(dir: string, opts: { threads?: number | undefined; memoryLimit?: string | undefined } = {}): Promise<DuckDBInstance> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: String(opts.threads ?? 2),
+    memory_limit: opts.memoryLimit ?? '2GB',
+  });
+  const setup = await instance.connect();
+  const allowed = `${dir.replace(/\/+$/, '')}/`;
+  try {
+    await setup.run(`SET GLOBAL TimeZone = 'UTC'`);
+    await setup.run('SET autoinstall_known_extensions = false');
+    await setup.run('SET autoload_known_extensions = false');
+    await setup.run(`SET allowed_directories = ['${allowed.replaceAll("'", "''")}']`);
+    await setup.run('SET enable_external_access = false');
+    await setup.run('SET lock_configuration = true');
+  } finally {
+    setup.closeSync();
+  }
+  return instance;
+}
+
+interface TenantInstance {
+  instance: DuckDBInstance;
+  running: number;
+  lastUsed: number;
+}
+
+/**
+ * One DuckDB instance per tenant (kept in a small LRU): each may read only its own tenant's directory, so
+ * even SQL that got past the guard could not open another tenant's files.
+ */
 export class DuckDbQueryEngine implements QueryEngine {
+  private readonly instances = new Map<string, Promise<TenantInstance>>();
+  private closed = false;
+
   private constructor(
-    private readonly instance: DuckDBInstance,
     private readonly store: FsObjectStore,
-    private readonly timeoutMs: number,
+    private readonly opts: DuckDbEngineOptions,
   ) {}
 
   static async open(opts: DuckDbEngineOptions): Promise<DuckDbQueryEngine> {
-    const instance = await DuckDBInstance.create(':memory:', {
-      threads: String(opts.threads ?? 2),
-      memory_limit: opts.memoryLimit ?? '2GB',
-    });
-    const setup = await instance.connect();
-    const root = `${opts.store.root.replace(/\/+$/, '')}/`;
-    try {
-      await setup.run(`SET GLOBAL TimeZone = 'UTC'`);
-      await setup.run('SET autoinstall_known_extensions = false');
-      await setup.run('SET autoload_known_extensions = false');
-      await setup.run(`SET allowed_directories = ['${root.replaceAll("'", "''")}']`);
-      await setup.run('SET enable_external_access = false');
-      await setup.run('SET lock_configuration = true');
-    } finally {
-      setup.closeSync();
-    }
-    return new DuckDbQueryEngine(instance, opts.store, opts.timeoutMs ?? 30_000);
+    return new DuckDbQueryEngine(opts.store, opts);
   }
 
-  /** The Parquet files of the tenant for every hour the range touches. */
+  private async createInstance(tenant: string): Promise<TenantInstance> {
+    const dir = this.store.pathOf(tenantPrefix(tenant).replace(/\/$/, ''));
+    const instance = await openSandboxedDuckDb(dir, { threads: this.opts.threads, memoryLimit: this.opts.memoryLimit });
+    return { instance, running: 0, lastUsed: Date.now() };
+  }
+
+  private async acquire(tenant: string): Promise<TenantInstance> {
+    let entry = this.instances.get(tenant);
+    if (!entry) {
+      entry = this.createInstance(tenant);
+      this.instances.set(tenant, entry);
+      entry.catch(() => this.instances.delete(tenant));
+      await this.evict();
+    }
+    const inst = await entry;
+    inst.running++;
+    inst.lastUsed = Date.now();
+    return inst;
+  }
+
+  private async evict(): Promise<void> {
+    const max = this.opts.maxInstances ?? 16;
+    if (this.instances.size <= max) return;
+    const idle: [string, TenantInstance][] = [];
+    for (const [tenant, p] of this.instances) {
+      const inst = await p.catch(() => undefined);
+      if (inst && inst.running === 0) idle.push([tenant, inst]);
+    }
+    idle.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [tenant, inst] of idle.slice(0, this.instances.size - max)) {
+      this.instances.delete(tenant);
+      inst.instance.closeSync();
+    }
+  }
+
+  /**
+   * The Parquet files of the tenant for the hours the range touches. Directories are listed level by
+   * level (days, then hours), so a range of decades costs what the data there costs, not one listing per
+   * hour of the range.
+   */
   private async filesFor(q: ScopedSql): Promise<{ paths: string[]; bytes: number }> {
     const paths: string[] = [];
     let bytes = 0;
-    for (const p of partitionsInRange(q.tenant, q.startMs, q.endMs)) {
-      for (const obj of await this.store.list(partitionPrefix(p))) {
-        if (!obj.key.endsWith('.parquet')) continue;
-        paths.push(this.store.pathOf(obj.key));
-        bytes += obj.size;
+    const firstHour = Math.floor(q.startMs / 3_600_000) * 3_600_000;
+    const base = tenantPrefix(q.tenant);
+    const startDay = new Date(firstHour).toISOString().slice(0, 10);
+    const endDay = new Date(q.endMs - 1).toISOString().slice(0, 10);
+    for (const dayDir of await this.store.listPrefixes(base)) {
+      const day = /^dt=(\d{4}-\d{2}-\d{2})$/.exec(dayDir)?.[1];
+      if (!day || day < startDay || day > endDay) continue;
+      for (const hourDir of await this.store.listPrefixes(`${base}${dayDir}/`)) {
+        const hour = /^hour=(\d{2})$/.exec(hourDir)?.[1];
+        if (hour === undefined) continue;
+        const hourStart = Date.parse(`${day}T${hour}:00:00Z`);
+        if (hourStart + 3_600_000 <= q.startMs || hourStart >= q.endMs) continue;
+        for (const obj of await this.store.list(partitionPrefix({ tenant: q.tenant, dt: day, hour: Number(hour) }))) {
+          if (!obj.key.endsWith('.parquet')) continue;
+          paths.push(this.store.pathOf(obj.key));
+          bytes += obj.size;
+        }
       }
     }
     return { paths, bytes };
   }
 
   async run(q: ScopedSql): Promise<QueryResult> {
+    if (this.closed) throw new Error('the query engine is closed');
     const started = performance.now();
-    const conn = await this.instance.connect();
-    const timer = setTimeout(() => conn.interrupt(), this.timeoutMs);
+    const tenantInstance = await this.acquire(q.tenant);
+    const conn = await tenantInstance.instance.connect();
+    const timer = setTimeout(() => conn.interrupt(), this.opts.timeoutMs ?? 30_000);
     try {
       const userSql = await checkSelect(conn, q.sql);
       const { paths, bytes } = await this.filesFor(q);
@@ -89,11 +165,18 @@ export class DuckDbQueryEngine implements QueryEngine {
     } finally {
       clearTimeout(timer);
       conn.closeSync();
+      tenantInstance.running--;
+      tenantInstance.lastUsed = Date.now();
     }
   }
 
   async close(): Promise<void> {
-    this.instance.closeSync();
+    this.closed = true;
+    for (const p of this.instances.values()) {
+      const inst = await p.catch(() => undefined);
+      inst?.instance.closeSync();
+    }
+    this.instances.clear();
   }
 }
 

@@ -9,6 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { QueryError } from '../../domain/errors.js';
 import { TABLE_NAME } from '../../domain/schema.js';
 
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DENIED_FUNCTIONS = new Set(['current_setting', 'getenv', 'read_text', 'read_blob', 'glob', 'load', 'install']);
 
 interface AstNode {
@@ -42,13 +43,21 @@ export async function checkSelect(conn: DuckDBConnection, sql: string): Promise<
   const cteNames = new Set<string>([TABLE_NAME]);
   walk(statements, (n) => {
     const map = (n['cte_map'] as { map?: { key: string }[] } | undefined)?.map;
-    if (map) for (const e of map) cteNames.add(e.key.toLowerCase());
+    if (map) {
+      for (const e of map) {
+        // CTE names must be plain identifiers: a CTE named like a file path would let an outer reference
+        // to that "name" fall through to DuckDB's file reader.
+        if (!IDENTIFIER.test(e.key)) throw new QueryError(`CTE name ${JSON.stringify(e.key)} must be a plain identifier (letters, digits, _)`);
+        cteNames.add(e.key.toLowerCase());
+      }
+    }
   });
   walk(statements, (n) => {
     if (n['type'] === 'BASE_TABLE') {
-      const name = String(n['table_name'] ?? '').toLowerCase();
-      if (n['schema_name'] || n['catalog_name'] || !cteNames.has(name)) {
-        throw new QueryError(`unknown table ${JSON.stringify(String(n['table_name']))}: queries read the table ${TABLE_NAME}`);
+      const raw = String(n['table_name'] ?? '');
+      const name = raw.toLowerCase();
+      if (n['schema_name'] || n['catalog_name'] || !IDENTIFIER.test(raw) || !cteNames.has(name)) {
+        throw new QueryError(`unknown table ${JSON.stringify(raw)}: queries read the table ${TABLE_NAME}`);
       }
     } else if (n['type'] === 'TABLE_FUNCTION') {
       throw new QueryError(`table functions are not allowed: queries read the table ${TABLE_NAME}`);

@@ -60,6 +60,22 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * The names of the "directories" directly under a prefix ending in '/' (what S3 returns as common
+   * prefixes with Delimiter '/'), sorted.
+   */
+  async listPrefixes(prefix: string): Promise<string[]> {
+    if (!prefix.endsWith('/')) throw new Error('listPrefixes takes a prefix ending in /');
+    assertSafeKey(prefix, true);
+    try {
+      const entries = await readdir(join(this.root, ...prefix.slice(0, -1).split('/')), { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+  }
+
   async list(prefix: string): Promise<ObjectInfo[]> {
     if (prefix !== '') assertSafeKey(prefix, true);
     const cut = prefix.lastIndexOf('/');
