@@ -125,7 +125,12 @@ export function createLocalServer(opts: LocalServerOptions): Server {
     };
 
     if (opts.requireCredential && !headers['authorization']) {
-      return send(res, problem(401, 'unauthorized', 'this server requires an API key: send Authorization: Bearer <key>', { 'www-authenticate': 'Bearer' }));
+      return send(
+        res,
+        problem(401, 'unauthorized', 'this server requires an API key: send Authorization: Bearer <key> (shippers may use Splunk <key>, ApiKey <key>, or Basic auth with the key as password)', {
+          'www-authenticate': 'Bearer',
+        }),
+      );
     }
     const authEvent: APIGatewayRequestAuthorizerEventV2 = {
       version: '2.0',

@@ -1,11 +1,41 @@
 /** Starts local mode in this process: the API server, the writer loop, and their shared adapters. */
 import type { AddressInfo } from 'node:net';
-import type { LocalConfig } from '../../shared/config/env.js';
-import type { Clock } from '../../shared/ports/clock.js';
+import { ENV, type LocalConfig } from '../../shared/config/env.js';
+import { DEFAULT_TENANT } from '../../shared/domain/tenant.js';
+import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
-import { localDeps } from '../runtime/local-deps.js';
+import { makeIngestService } from '../../shared/services/ingest.js';
+import { localDeps, type LocalDeps } from '../runtime/local-deps.js';
 import { createLocalServer } from './server.js';
+import { startSyslogListener, type SyslogListener } from './syslog-listener.js';
 import { startWriterLoop } from './writer-loop.js';
+
+/**
+ * The syslog listener, when SLUICE_SYSLOG_PORT is set. Syslog carries no key, so its messages belong to
+ * tenant "default" in open mode, and to SLUICE_SYSLOG_TENANT when keys are configured (without it,
+ * syslog stays off rather than guess a tenant).
+ */
+async function startSyslog(config: LocalConfig, deps: LocalDeps, clock: Clock): Promise<SyslogListener | undefined> {
+  if (config.syslogPort === undefined) return undefined;
+  const { logger } = deps;
+  const tenant = deps.open ? DEFAULT_TENANT : config.syslogTenant;
+  if (!tenant) {
+    logger.warn(`syslog is off: API keys are configured and syslog messages carry none; set ${ENV.syslogTenant} to the tenant they belong to`);
+    return undefined;
+  }
+  if (deps.open && config.syslogTenant && config.syslogTenant !== DEFAULT_TENANT) {
+    logger.warn(`${ENV.syslogTenant} applies only when keys are configured; in open mode syslog goes to tenant "${DEFAULT_TENANT}"`);
+  }
+  const listener = await startSyslogListener({
+    host: config.host,
+    port: config.syslogPort,
+    tenant,
+    ingest: makeIngestService({ queue: deps.spool, clock }),
+    logger,
+  });
+  logger.info('syslog listening', { host: config.host, tcpPort: listener.tcpPort, udpPort: listener.udpPort, tenant });
+  return listener;
+}
 
 export async function startLocal(config: LocalConfig, overrides: { logger?: Logger; clock?: Clock } = {}) {
   const deps = await localDeps(config, overrides);
@@ -32,14 +62,20 @@ export async function startLocal(config: LocalConfig, overrides: { logger?: Logg
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closed: Promise<void> | undefined;
+  let syslog: SyslogListener | undefined;
 
-  return {
+  const stack = {
     url: `http://${host}:${port}`,
     deps,
     writer,
+    /** The syslog listener's ports, when it runs (with SLUICE_SYSLOG_PORT=0 they differ). */
+    get syslog(): { tcpPort: number; udpPort: number } | undefined {
+      return syslog && { tcpPort: syslog.tcpPort, udpPort: syslog.udpPort };
+    },
     /** Stops accepting requests, writes everything pending, and releases the data directory. */
     close(): Promise<void> {
       closed ??= (async () => {
+        await syslog?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
@@ -52,6 +88,13 @@ export async function startLocal(config: LocalConfig, overrides: { logger?: Logg
       return closed;
     },
   };
+  try {
+    syslog = await startSyslog(config, deps, overrides.clock ?? systemClock);
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+  return stack;
 }
 
 export type LocalStack = Awaited<ReturnType<typeof startLocal>>;

@@ -3,6 +3,7 @@
  * missing value fails at start with its name in the message. process.env is read nowhere else.
  */
 import { z } from 'zod';
+import { isValidTenant } from '../domain/tenant.js';
 
 export const ENV = {
   port: 'PORT',
@@ -13,6 +14,8 @@ export const ENV = {
   batchBytes: 'SLUICE_BATCH_BYTES',
   maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
   logLevel: 'SLUICE_LOG_LEVEL',
+  syslogPort: 'SLUICE_SYSLOG_PORT',
+  syslogTenant: 'SLUICE_SYSLOG_TENANT',
 } as const;
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -26,6 +29,8 @@ const localSchema = z.object({
   [ENV.batchBytes]: intFrom(64 * 1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   [ENV.maxBodyBytes]: intFrom(1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
   [ENV.logLevel]: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  [ENV.syslogPort]: intFrom(0, 65535).optional(),
+  [ENV.syslogTenant]: z.string().refine(isValidTenant, { message: "must be 1-63 characters of a-z, 0-9, '-', '_'" }).optional(),
 });
 
 export interface LocalConfig {
@@ -39,6 +44,10 @@ export interface LocalConfig {
   batchBytes: number;
   maxBodyBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Local mode's syslog listener (TCP and UDP); undefined: off. 0 picks free ports (tests). */
+  syslogPort?: number | undefined;
+  /** The tenant syslog messages belong to when keys are configured (syslog carries no key). */
+  syslogTenant?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -62,5 +71,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     batchBytes: c[ENV.batchBytes],
     maxBodyBytes: c[ENV.maxBodyBytes],
     logLevel: c[ENV.logLevel],
+    syslogPort: c[ENV.syslogPort],
+    syslogTenant: c[ENV.syslogTenant],
   };
 }

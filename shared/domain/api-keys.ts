@@ -40,9 +40,34 @@ export function parseApiKeys(spec: string): KeyEntry[] {
   return entries;
 }
 
-/** The credential in an Authorization header: `Bearer <key>` (other schemes come with their endpoints). */
+const AUTHORIZATION_RE = /^\s*(Bearer|Splunk|ApiKey|Basic)\s+(\S+)\s*$/i;
+
+/** `base64(a:b)` as [a, b]; undefined unless the token is canonical base64 of printable text with a colon. */
+function base64Pair(token: string): [string, string] | undefined {
+  if (token.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return undefined;
+  const text = Buffer.from(token, 'base64').toString('utf8');
+  // Round-tripping rules out binary (and invalid UTF-8) that merely happens to use base64's alphabet.
+  if (Buffer.from(text, 'utf8').toString('base64') !== token || /[\x00-\x1f\x7f\uFFFD]/.test(text)) return undefined;
+  const colon = text.indexOf(':');
+  return colon < 0 ? undefined : [text.slice(0, colon), text.slice(colon + 1)];
+}
+
+/**
+ * The API key in an Authorization header, in the forms shippers send:
+ * - `Bearer <key>` (Sluice's own form, OTLP exporters, Loki clients) and `Splunk <key>` (HEC clients);
+ * - `ApiKey <key>` or `ApiKey base64(id:key)` (Elasticsearch clients: the part after the colon);
+ * - `Basic base64(user:key)`: the password is the key (any user name); with an empty password, the user
+ *   name is (`curl -u <key>:`).
+ */
 export function credentialOf(authorization: string | undefined): string | undefined {
   if (!authorization) return undefined;
-  const m = /^\s*(Bearer|Splunk)\s+(\S+)\s*$/i.exec(authorization);
-  return m ? m[2] : undefined;
+  const m = AUTHORIZATION_RE.exec(authorization);
+  if (!m) return undefined;
+  const scheme = m[1]!.toLowerCase();
+  const token = m[2]!;
+  if (scheme === 'bearer' || scheme === 'splunk') return token;
+  const pair = base64Pair(token);
+  if (scheme === 'apikey') return pair ? pair[1] || undefined : token;
+  if (!pair) return undefined;
+  return pair[1] !== '' ? pair[1] : pair[0] || undefined;
 }

@@ -5,7 +5,7 @@
 export type RouteTarget = 'ingest' | 'query';
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'HEAD' | 'POST';
   path: string;
   target: RouteTarget;
 }
@@ -14,6 +14,23 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/logs', target: 'ingest' },
   { method: 'POST', path: '/v1/query', target: 'query' },
   { method: 'GET', path: '/v1/receipts/{id}', target: 'query' },
+  // The endpoints of the shippers people already run; each speaks its protocol (lambdas/api/ingest.ts).
+  { method: 'POST', path: '/otlp/v1/logs', target: 'ingest' },
+  // Elasticsearch clients (Filebeat, Logstash, Vector) read the product and version from `/` first.
+  { method: 'GET', path: '/', target: 'ingest' },
+  { method: 'HEAD', path: '/', target: 'ingest' },
+  { method: 'POST', path: '/_bulk', target: 'ingest' },
+  { method: 'POST', path: '/{index}/_bulk', target: 'ingest' },
+  { method: 'POST', path: '/services/collector', target: 'ingest' },
+  { method: 'POST', path: '/services/collector/event', target: 'ingest' },
+  { method: 'POST', path: '/services/collector/event/1.0', target: 'ingest' },
+  { method: 'POST', path: '/services/collector/raw', target: 'ingest' },
+  { method: 'POST', path: '/services/collector/raw/1.0', target: 'ingest' },
+  { method: 'GET', path: '/services/collector/health', target: 'ingest' },
+  { method: 'GET', path: '/services/collector/health/1.0', target: 'ingest' },
+  { method: 'POST', path: '/loki/api/v1/push', target: 'ingest' },
+  { method: 'POST', path: '/gelf', target: 'ingest' },
+  { method: 'POST', path: '/proton/v1/ingest/streams/{stream}', target: 'ingest' },
 ];
 
 export type RouteMatch =

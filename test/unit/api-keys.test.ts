@@ -105,7 +105,7 @@ describe('credentialOf', () => {
     ['a scheme with no credential', 'Bearer'],
     ['a scheme with only spaces', 'Bearer   '],
     ['two tokens', 'Bearer abc 123'],
-    ['Basic auth', 'Basic dXNlcjpwYXNz'],
+    ['Basic auth that is not base64 of user:key', 'Basic dXNlcnBhc3M='],
     ['a scheme glued to the key', 'Bearerabc123'],
     ['garbage', '!!!'],
   ])('returns undefined for %s', (_label, header) => {

@@ -33,6 +33,8 @@ describe('ENV', () => {
       batchBytes: 'SLUICE_BATCH_BYTES',
       maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
       logLevel: 'SLUICE_LOG_LEVEL',
+      syslogPort: 'SLUICE_SYSLOG_PORT',
+      syslogTenant: 'SLUICE_SYSLOG_TENANT',
     });
   });
 });
