@@ -1,4 +1,4 @@
-import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, open, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../shared/domain/errors.js';
@@ -143,6 +143,89 @@ describe('SpoolQueue', () => {
     await q.deadLetter([{ record: batch.records[0]!, reason: 'cannot decode' }]);
     const line = JSON.parse((await readFile(join(dir, 'dead-letter.ndjson'), 'utf8')).trim());
     expect(line).toMatchObject({ reason: 'cannot decode', body: 'poison', id: batch.records[0]!.id });
+    await q.close();
+  });
+});
+
+describe('SpoolQueue under disk faults', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const logger = new MemoryLogger();
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterEach(() => cleanup());
+
+  /** Makes the next FileHandle.writev fail with ENOSPC (all handles share the prototype). */
+  async function failNextWrite(): Promise<() => void> {
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const original = proto.writev;
+    let armed = true;
+    proto.writev = function (this: unknown, ...args: unknown[]) {
+      if (armed) {
+        armed = false;
+        return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+      }
+      return original.apply(this, args);
+    };
+    return () => {
+      proto.writev = original;
+    };
+  }
+
+  it('a failed write right after a segment roll refuses that send and loses nothing acknowledged after it', async () => {
+    const q = await SpoolQueue.open({ dir, logger, segmentBytes: 1000 });
+    for (let i = 0; i < 9; i++) await q.send([`{"n":${i},"pad":"${'x'.repeat(80)}"}`]);
+    const restore = await failNextWrite();
+    try {
+      await expect(q.send([`{"n":"fails","pad":"${'x'.repeat(80)}"}`])).rejects.toBeInstanceOf(UnavailableError);
+    } finally {
+      restore();
+    }
+    await q.send(['{"n":"acked-after-failure"}']);
+    const batch = (await q.nextBatch(1e9))!;
+    expect(batch.records.map((r) => r.body)).toEqual([...Array.from({ length: 9 }, (_, i) => `{"n":${i},"pad":"${'x'.repeat(80)}"}`), '{"n":"acked-after-failure"}']);
+    await q.close();
+    const again = await SpoolQueue.open({ dir, logger, segmentBytes: 1000 });
+    expect((await again.nextBatch(1e9))!.records.map((r) => r.body).at(-1)).toBe('{"n":"acked-after-failure"}');
+    await again.close();
+  });
+
+  it('damage in the middle of a segment keeps the records after it and sets the damaged bytes aside', async () => {
+    const q = await SpoolQueue.open({ dir, logger });
+    await q.send(['record-1']);
+    await q.send(['record-2']);
+    await q.send(['record-3']);
+    await q.close();
+    const seg = (await readdir(dir)).find((f) => f.startsWith('seg-'))!;
+    const fh = await open(join(dir, seg), 'r+');
+    await fh.write(Buffer.from('X'), 0, 1, 16 + 8 + 2); // one byte inside record-2's payload
+    await fh.close();
+    const q2 = await SpoolQueue.open({ dir, logger });
+    expect((await q2.nextBatch(1 << 20))!.records.map((r) => r.body)).toEqual(['record-1', 'record-3']);
+    expect((await readdir(dir)).some((f) => f.startsWith('damaged-'))).toBe(true);
+    expect(logger.entries.some((e) => e.level === 'error' && /damaged bytes/.test(e.message))).toBe(true);
+    await q2.close();
+  });
+
+  it('zero-filled space is not mistaken for records', async () => {
+    const q = await SpoolQueue.open({ dir, logger });
+    await q.send(['real']);
+    await q.close();
+    const seg = (await readdir(dir)).find((f) => f.startsWith('seg-'))!;
+    await appendFile(join(dir, seg), Buffer.alloc(64));
+    const q2 = await SpoolQueue.open({ dir, logger });
+    expect((await q2.nextBatch(1 << 20))!.records.map((r) => r.body)).toEqual(['real']);
+    await q2.close();
+  });
+
+  it('group commit: concurrent sends from one sender stay in order', async () => {
+    const q = await SpoolQueue.open({ dir, logger });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => q.send([`a${i}`, `b${i}`])));
+    const bodies = (await q.nextBatch(1 << 30))!.records.map((r) => r.body);
+    for (let i = 0; i < 100; i++) expect(bodies.indexOf(`b${i}`)).toBe(bodies.indexOf(`a${i}`) + 1);
     await q.close();
   });
 });

@@ -104,6 +104,7 @@ export class SpoolQueue implements Queue {
       throw new UnavailableError('the queue is full because the writer is behind; retry shortly', 5);
     }
     const frames = bodies.map((b) => {
+      if (b.length === 0) throw new Error('empty messages are not queued');
       if (Buffer.byteLength(b) > this.maxMessageBytes) throw new Error(`message exceeds ${this.maxMessageBytes} bytes`);
       return frame(b);
     });
@@ -122,9 +123,12 @@ export class SpoolQueue implements Queue {
         const group = this.pending;
         this.pending = [];
         const bytes = group.reduce((n, w) => n + w.bytes, 0);
-        const before = this.writePos;
+        let before = this.writePos;
         try {
-          if (this.writePos > 0 && this.writePos + bytes > this.segmentBytes) await this.roll();
+          if (this.writePos > 0 && this.writePos + bytes > this.segmentBytes) {
+            await this.roll();
+            before = 0;
+          }
           const frames = group.flatMap((w) => w.frames);
           const writer = this.writer!;
           let pos = this.writePos;
@@ -163,7 +167,8 @@ export class SpoolQueue implements Queue {
     await this.writer?.close();
     this.writeSeg += 1;
     this.writePos = 0;
-    this.writer = await open(join(this.dir, segName(this.writeSeg)), 'a+');
+    // Not append mode: positioned writes must land where writePos says (O_APPEND ignores positions).
+    this.writer = await open(join(this.dir, segName(this.writeSeg)), 'w+');
     await fsyncDir(this.dir);
   }
 
@@ -273,8 +278,14 @@ export class SpoolQueue implements Queue {
           const header = Buffer.alloc(HEADER);
           await fh.read(header, 0, HEADER, pos.off);
           const len = header.readUInt32LE(0);
+          if (len === 0 || pos.off + HEADER + len > segEnd) {
+            throw new Error(`spool record at ${segName(pos.seg)}:${pos.off} is damaged (length ${len}); restart to repair the spool`);
+          }
           const payload = Buffer.alloc(len);
           await fh.read(payload, 0, len, pos.off + HEADER);
+          if (crc32(payload) !== header.readUInt32LE(4)) {
+            throw new Error(`spool record at ${segName(pos.seg)}:${pos.off} fails its checksum; restart to repair the spool`);
+          }
           records.push({ id: recordId(pos), body: payload.toString('utf8'), attempt: 1 });
           bytes += HEADER + len;
           pos = { seg: pos.seg, off: pos.off + HEADER + len };
@@ -307,25 +318,49 @@ export class SpoolQueue implements Queue {
     }
     const live = segs.filter((s) => s >= this.cursor.seg);
     let unacked = 0;
+    const salvaged: Buffer[] = [];
     for (const seg of live) {
       const from = seg === this.cursor.seg ? this.cursor.off : 0;
-      const { validEnd, size } = await this.scan(seg, from);
+      const { validEnd, size, rest, skipped } = await this.scan(seg, from);
       if (validEnd < size) {
-        const last = seg === live.at(-1);
-        this.logger[last ? 'warn' : 'error'](last ? 'spool: cutting a torn record at the tail (it was never acknowledged)' : 'spool: corrupt record inside a segment; the rest of that segment is skipped', {
-          segment: segName(seg),
-          offset: validEnd,
-          bytes: size - validEnd,
-        });
-        const fh = await open(join(this.dir, segName(seg)), 'r+');
+        const path = join(this.dir, segName(seg));
+        if (rest.length > 0 || skipped > 0) {
+          // Damage in the middle: valid records follow it. Keep them (moved to a new segment at the end)
+          // and set the damaged bytes aside; nothing that was acknowledged is dropped.
+          const damaged = (await readFile(path)).subarray(validEnd, validEnd + skipped);
+          await writeFileAtomic(join(this.dir, `damaged-${segName(seg)}-${validEnd}.bin`), damaged);
+          salvaged.push(...rest);
+          this.logger.error('spool: damaged bytes inside a segment were set aside; the records after them are kept', {
+            segment: segName(seg),
+            offset: validEnd,
+            damagedBytes: skipped,
+            recordsKept: rest.length,
+          });
+        } else {
+          this.logger.warn('spool: cutting a torn record at the tail (it was never acknowledged)', { segment: segName(seg), offset: validEnd, bytes: size - validEnd });
+        }
+        const fh = await open(path, 'r+');
         await fh.truncate(validEnd);
         await fh.sync();
         await fh.close();
       }
       unacked += validEnd - from;
     }
+    if (salvaged.length > 0) {
+      const seg = (live.at(-1) ?? this.cursor.seg) + 1;
+      const fh = await open(join(this.dir, segName(seg)), 'w+');
+      await fh.writev(salvaged);
+      await fh.sync();
+      await fh.close();
+      await fsyncDir(this.dir);
+      live.push(seg);
+      unacked += salvaged.reduce((n, b) => n + b.length, 0);
+    }
     this.writeSeg = live.at(-1) ?? this.cursor.seg;
-    this.writer = await open(join(this.dir, segName(this.writeSeg)), 'a+');
+    const writePath = join(this.dir, segName(this.writeSeg));
+    this.writer = await open(writePath, 'a+'); // creates the file when there is none
+    await this.writer.close();
+    this.writer = await open(writePath, 'r+');
     await fsyncDir(this.dir);
     this.writePos = (await this.writer.stat()).size;
     this.unackedBytes = unacked;
@@ -336,18 +371,36 @@ export class SpoolQueue implements Queue {
     if (unacked > 0) this.logger.info('spool: replaying records accepted before the restart', { bytes: unacked });
   }
 
-  /** Walks the frames of a segment from an offset; returns where the last valid frame ends. */
-  private async scan(seg: number, from: number): Promise<{ validEnd: number; size: number }> {
+  /**
+   * Walks the frames of a segment from an offset. Returns where the valid frames end; when damage is
+   * followed by more valid frames, also the bytes skipped and those later frames.
+   */
+  private async scan(seg: number, from: number): Promise<{ validEnd: number; size: number; skipped: number; rest: Buffer[] }> {
     const data = await readFile(join(this.dir, segName(seg)));
-    let pos = from;
-    while (pos + HEADER <= data.length) {
+    const frameAt = (pos: number): number | undefined => {
+      if (pos + HEADER > data.length) return undefined;
       const len = data.readUInt32LE(pos);
-      const crc = data.readUInt32LE(pos + 4);
-      if (pos + HEADER + len > data.length) break;
-      if (crc32(data.subarray(pos + HEADER, pos + HEADER + len)) !== crc) break;
-      pos += HEADER + len;
+      if (len === 0 || pos + HEADER + len > data.length) return undefined;
+      return crc32(data.subarray(pos + HEADER, pos + HEADER + len)) === data.readUInt32LE(pos + 4) ? HEADER + len : undefined;
+    };
+    let pos = from;
+    for (let n = frameAt(pos); n !== undefined; n = frameAt(pos)) pos += n;
+    const validEnd = pos;
+    // Look for valid frames after the damage (a crash only ever tears the tail, so any are real data).
+    const rest: Buffer[] = [];
+    let skipped = 0;
+    let scanPos = validEnd + 1;
+    while (scanPos + HEADER < data.length) {
+      const n = frameAt(scanPos);
+      if (n === undefined) {
+        scanPos++;
+        continue;
+      }
+      if (rest.length === 0) skipped = scanPos - validEnd;
+      rest.push(Buffer.from(data.subarray(scanPos, scanPos + n)));
+      scanPos += n;
     }
-    return { validEnd: pos, size: data.length };
+    return { validEnd, size: data.length, skipped, rest };
   }
 }
 
