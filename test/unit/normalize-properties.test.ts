@@ -120,3 +120,17 @@ describe('body decoder properties', () => {
     );
   });
 });
+
+describe('nesting far past the limit', () => {
+  it('20,000-deep arrays and objects are cut and flagged, not a crash', () => {
+    const deepArray = JSON.parse(`{"msg":"ok","a":${'['.repeat(20_000)}${']'.repeat(20_000)}}`) as Record<string, unknown>;
+    const e1 = normalizeJsonObject(deepArray, 0, ctx);
+    expect(e1.message).toBe('ok');
+    expect(e1.attributes['sluice.truncated']).toContain('depth');
+    assertValidEvent(e1);
+    const deepObject = JSON.parse(`${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`) as Record<string, unknown>;
+    const e2 = normalizeJsonObject(deepObject, 0, ctx, undefined);
+    expect(e2.attributes['sluice.truncated']).toContain('depth');
+    assertValidEvent(e2);
+  });
+});

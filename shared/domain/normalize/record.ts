@@ -73,6 +73,25 @@ function utf8Truncate(text: string, maxBytes: number, flag: Truncations, what: s
   return buf.toString('utf8').replace(/\uFFFD$/, '');
 }
 
+/**
+ * JSON text of a value, with anything nested deeper than maxDepth replaced by "…" (flagged): plain
+ * JSON.stringify overflows the stack on deeply nested input.
+ */
+function boundedJson(value: unknown, maxDepth: number, flag: Truncations): string {
+  const cut = (v: unknown, depth: number): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (depth >= Math.max(1, maxDepth)) {
+      flag.add('depth');
+      return '…';
+    }
+    if (Array.isArray(v)) return v.map((x) => cut(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: cut(x, depth + 1), enumerable: true });
+    return out;
+  };
+  return JSON.stringify(cut(value, 0));
+}
+
 /** Flattens nested objects into dotted keys; arrays and too-deep objects become JSON text. */
 function flatten(value: Record<string, unknown>, limits: EventLimits, flag: Truncations): Map<string, Leaf> {
   const out = new Map<string, Leaf>();
@@ -82,12 +101,12 @@ function flatten(value: Record<string, unknown>, limits: EventLimits, flag: Trun
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
         if (depth >= limits.maxDepth) {
           flag.add('depth');
-          out.set(key, JSON.stringify(v));
+          out.set(key, boundedJson(v, limits.maxDepth, flag));
         } else {
           walk(v as Record<string, unknown>, key, depth + 1);
         }
       } else if (Array.isArray(v)) {
-        out.set(key, JSON.stringify(v));
+        out.set(key, boundedJson(v, limits.maxDepth - depth, flag));
       } else if (v === undefined) {
         continue;
       } else {
@@ -303,7 +322,7 @@ export function normalizeJsonObject(
       service: textOr(service, ctx.defaults.service),
       host: textOr(host, ctx.defaults.host),
       source: textOr(source, ctx.defaults.source),
-      message: typeof message === 'string' ? message : (raw ?? JSON.stringify(obj)),
+      message: typeof message === 'string' ? message : (raw ?? boundedJson(obj, ctx.limits.maxDepth, flag)),
       tags: mergeTags(ctx.defaults.tags, tags, ctx.limits, flag),
       trace_id: textOr(traceId, undefined),
       span_id: textOr(spanId, undefined),
