@@ -2,7 +2,7 @@
  * Turns an ingest request body into records: JSON objects, text lines, or per-record rejections.
  * Whole-body problems (a JSON document that does not parse) throw BadRequestError.
  */
-import { BadRequestError, UnsupportedMediaTypeError } from './errors.js';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import type { RecordHints } from './normalize/hints.js';
 import { startsEvent } from './normalize/text/parse-line.js';
 
@@ -17,6 +17,8 @@ export type Multiline = 'auto' | 'off' | RegExp;
 
 export interface DecodeOptions {
   multiline?: Multiline;
+  /** More records than this in one body is refused as a whole (PayloadTooLargeError). */
+  maxRecords?: number;
   /** "now" in µs, for reading year-less timestamps while finding event starts */
   refMicros?: number;
 }
@@ -191,10 +193,43 @@ function decodeText(body: string, opts: DecodeOptions = {}): DecodedRecord[] {
   return out;
 }
 
+/** The most events one request may carry; larger batches are refused with a clear 413. */
+export const MAX_RECORDS_PER_REQUEST = 100_000;
+
+function tooMany(max: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`the request has more than ${max} events; send at most ${max} per request`);
+}
+
+/** Refuses a body with more non-empty lines than allowed, before any per-line work is done. */
+function checkLineCount(body: string, max: number): void {
+  let count = 0;
+  let start = 0;
+  while (start <= body.length) {
+    let end = body.indexOf('\n', start);
+    if (end < 0) end = body.length;
+    for (let i = start; i < end; i++) {
+      const c = body.charCodeAt(i);
+      if (c !== 32 && c !== 9 && c !== 13) {
+        if (++count > max) throw tooMany(max);
+        break;
+      }
+    }
+    start = end + 1;
+  }
+}
+
 export function decodeLogsBody(input: string, kind: BodyKind, opts: DecodeOptions = {}): DecodedRecord[] {
   // A UTF-8 byte-order mark is not part of the content (Windows tools add one).
   const body = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   if (body.trim() === '') throw new BadRequestError('body is empty: send at least one event');
+  const max = opts.maxRecords ?? MAX_RECORDS_PER_REQUEST;
+  checkLineCount(body, max);
+  const records = decodeByKind(body, kind, opts);
+  if (records.length > max) throw tooMany(max);
+  return records;
+}
+
+function decodeByKind(body: string, kind: BodyKind, opts: DecodeOptions): DecodedRecord[] {
   switch (kind) {
     case 'json':
       return decodeJson(body);

@@ -1,6 +1,6 @@
-import { decodeLogsBody, type BodyKind, type DecodedRecord, type Multiline } from '../domain/decode-body.js';
+import { MAX_RECORDS_PER_REQUEST, decodeLogsBody, type BodyKind, type DecodedRecord, type Multiline } from '../domain/decode-body.js';
 import { applyHints } from '../domain/normalize/hints.js';
-import { BadRequestError } from '../domain/errors.js';
+import { BadRequestError, PayloadTooLargeError } from '../domain/errors.js';
 import { newReceiptId } from '../domain/ids.js';
 import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type EventLimits, type RecordContext } from '../domain/normalize/record.js';
 import { maxEventBytesFor, packMessages } from '../domain/queue-message.js';
@@ -61,6 +61,9 @@ export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS 
       const receipt = newReceiptId(nowMs);
       const ctx: RecordContext = { receipt, ingestedAtMicros: nowMs * 1000, defaults: req.defaults, limits };
       const records = req.records;
+      if (records.length > MAX_RECORDS_PER_REQUEST) {
+        throw new PayloadTooLargeError(`the request has more than ${MAX_RECORDS_PER_REQUEST} events; send at most ${MAX_RECORDS_PER_REQUEST} per request`);
+      }
       const rejected: Rejection[] = [];
       let rejectedCount = 0;
       const reject = (index: number, reason: string) => {
@@ -69,7 +72,13 @@ export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS 
       };
 
       const serialized: string[] = [];
+      let sinceYield = 0;
       for (const rec of records) {
+        // Big requests are normalized in slices so other requests and the writer keep running meanwhile.
+        if (++sinceYield >= 2000) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
         if (rec.kind === 'error') {
           reject(rec.index, rec.reason);
           continue;

@@ -92,6 +92,12 @@ describe('HTTP API with keys', () => {
     expect(bomb.status).toBe(413);
   });
 
+  it('answers 413 for more events than one request may carry, before doing the work', async () => {
+    const r = await ingest(gzipSync('{}\n'.repeat(100_001)), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
+    expect(r.status).toBe(413);
+    expect(r.body.message).toMatch(/more than 100000 events/);
+  });
+
   it('answers 404 for unknown routes and 405 with Allow for wrong methods', async () => {
     const missing = await call(`${stack.url}/v2/nothing`, { headers: auth('acme-admin-key') });
     expect(missing.status).toBe(404);
