@@ -9,7 +9,11 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { SpoolBatch, SpoolQueue } from '../../shared/adapters/local/spool-queue.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { QueueRecord } from '../../shared/ports/queue.js';
+import { UnavailableError } from '../../shared/domain/errors.js';
 import type { BatchWriterHandler } from '../writer/batch-writer.js';
+
+/** Failures of the same batch (other than "storage unavailable") before its messages are tried one by one. */
+const SPLIT_AFTER = 3;
 
 export interface WriterLoopOptions {
   spool: SpoolQueue;
@@ -52,6 +56,8 @@ export function startWriterLoop(opts: WriterLoopOptions) {
   let stopping = false;
   let draining = false;
   let backoffMs = 0;
+  let batchFailures = 0;
+  let splitNext = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
@@ -63,12 +69,17 @@ export function startWriterLoop(opts: WriterLoopOptions) {
     return oldest !== undefined && Date.now() - oldest >= opts.flushMs;
   };
 
-  /** Writes one batch; returns false when there was nothing to write. */
+  /**
+   * Writes one batch; returns false when there was nothing to write. After a batch has failed
+   * SPLIT_AFTER times with an error that is not "storage unavailable", its messages are written one at a
+   * time and a message that still fails goes to the dead-letter file with the error, so one bad message
+   * cannot hold up the spool.
+   */
   const writeOne = async (): Promise<boolean> => {
     const batch = await spool.nextBatch(opts.batchBytes);
     if (!batch) return false;
     await spool.begin(batch);
-    let failed = await deliver(batch, batch.records);
+    let failed = splitNext ? await deliverOneByOne(batch.records) : await deliver(batch, batch.records);
     while (failed.length > 0) {
       const retry = failed.filter((r) => r.attempt < maxReceiveCount);
       const dead = failed.filter((r) => r.attempt >= maxReceiveCount);
@@ -83,7 +94,21 @@ export function startWriterLoop(opts: WriterLoopOptions) {
     return true;
   };
 
-  const deliver = async (_batch: SpoolBatch, records: QueueRecord[]): Promise<QueueRecord[]> => {
+  const deliverOneByOne = async (records: QueueRecord[]): Promise<QueueRecord[]> => {
+    const failed: QueueRecord[] = [];
+    for (const record of records) {
+      try {
+        failed.push(...(await deliver(undefined, [record])));
+      } catch (err) {
+        if (err instanceof UnavailableError) throw err;
+        logger.error('a message the writer cannot write goes to the dead-letter file', { id: record.id, error: (err as Error).message });
+        await spool.deadLetter([{ record, reason: `the writer failed: ${(err as Error).message}` }]);
+      }
+    }
+    return failed;
+  };
+
+  const deliver = async (_batch: SpoolBatch | undefined, records: QueueRecord[]): Promise<QueueRecord[]> => {
     const response = await handler(sqsEvent(records));
     const failedIds = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     return records.filter((r) => failedIds.has(r.id));
@@ -94,10 +119,13 @@ export function startWriterLoop(opts: WriterLoopOptions) {
       while (due()) {
         if (!(await writeOne())) break;
         backoffMs = 0;
+        batchFailures = 0;
+        splitNext = false;
       }
     } catch (err) {
       backoffMs = Math.min(30_000, backoffMs === 0 ? 200 : backoffMs * 2);
-      logger.error('batch write failed; will retry', { error: (err as Error).message, retryInMs: backoffMs });
+      if (!(err instanceof UnavailableError) && ++batchFailures >= SPLIT_AFTER) splitNext = true;
+      logger.error('batch write failed; will retry', { error: (err as Error).message, retryInMs: backoffMs, oneByOne: splitNext });
     }
   };
 

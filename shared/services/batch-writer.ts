@@ -89,12 +89,23 @@ export function makeBatchWriter({ store, clock, logger, putConcurrency = 4 }: Ba
       for (const m of decoded) for (const e of m.events) if (e.ingested_at < firstIngest) firstIngest = e.ingested_at;
       const groups = partitionMessages(decoded);
       const filesOfMessage = decoded.map(() => [] as string[]);
+      const written: string[] = [];
       const puts = groups.map((g) => {
         const key = objectKeyFor(g.partition, batchId, firstIngest);
         for (const mi of g.messages) filesOfMessage[mi]!.push(key);
-        return () => store.put(key, encodeParquet(g.events), 'application/vnd.apache.parquet');
+        return async () => {
+          await store.put(key, encodeParquet(g.events), 'application/vnd.apache.parquet');
+          written.push(key);
+        };
       });
-      await runLimited(puts, putConcurrency);
+      try {
+        await runLimited(puts, putConcurrency);
+      } catch (err) {
+        // Remove this attempt's files: if the batch is later retried in another shape (one message at a
+        // time), its events must not also stay here under this batch's keys.
+        await Promise.all(written.map((k) => store.delete(k).catch(() => undefined)));
+        throw err;
+      }
 
       const storedAt = new Date(clock.now()).toISOString();
       const receiptPuts = decoded.map((m, mi) => () => {

@@ -83,6 +83,20 @@ describe('batch writer', () => {
     expect([...allFiles].sort()).toEqual([...result.files].sort());
   });
 
+  it('removes the files it wrote when a later file of the same batch fails', async () => {
+    const flaky = new FsObjectStore(dir);
+    const realPut = flaky.put.bind(flaky);
+    let puts = 0;
+    flaky.put = async (key, body) => {
+      if (++puts === 2) throw new Error('second put fails');
+      return realPut(key, body);
+    };
+    const w = makeBatchWriter({ store: flaky, clock: { now: () => 0 }, logger: new MemoryLogger(), putConcurrency: 1 });
+    const batch = records('acme', 'R1', [makeEvent({ ts: t0 }), makeEvent({ ts: t0 + H })], 'm');
+    await expect(w.writeBatch(batch)).rejects.toThrow('second put fails');
+    expect(await store.list('events/')).toEqual([]);
+  });
+
   it('fails the whole batch when the object store fails, writing no receipt', async () => {
     const failing = new FsObjectStore(dir);
     failing.put = async () => {

@@ -43,6 +43,26 @@ describe('local writer loop', () => {
     await spool.close();
   });
 
+  it('a message that makes the whole batch fail is found by writing one at a time, and dead-lettered with the error', async () => {
+    const store = new FsObjectStore(join(dir, 'store'));
+    const logger = new MemoryLogger();
+    const spool = await SpoolQueue.open({ dir: join(dir, 'spool'), logger });
+    const real = makeBatchWriterHandler({ writer: makeBatchWriter({ store, clock: { now: () => Date.now() }, logger }), logger });
+    const handler: typeof real = async (event) => {
+      if (event.Records.some((r) => r.body.includes('EXPLODE'))) throw new Error('cannot encode this message');
+      return real(event);
+    };
+    const loop = startWriterLoop({ spool, handler, logger, flushMs: 20, batchBytes: 1 << 20, pollMs: 10 });
+    const bad = packMessages('acme', 'RBAD', [JSON.stringify(makeEvent({ ts: Date.now() * 1000, message: 'EXPLODE' }))], 1 << 20);
+    await spool.send([...message('R1'), ...bad, ...message('R2')]);
+    await loop.drain(20_000);
+    await loop.stop();
+    const dead = (await readFile(join(dir, 'spool', 'dead-letter.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(dead.map((d) => d.reason)).toEqual(['the writer failed: cannot encode this message']);
+    expect((await store.list('receipts/tenant=acme/')).map((o) => o.key.split('/')[2]).sort()).toEqual(['R1', 'R2']);
+    await spool.close();
+  });
+
   it('keeps retrying while the object store fails, then stores everything once it recovers', async () => {
     const store = new FsObjectStore(join(dir, 'store'));
     const realPut = store.put.bind(store);

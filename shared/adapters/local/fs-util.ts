@@ -12,10 +12,25 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * mkdir -p, then fsyncs the parent of every directory it created (top down), so a new partition
+ * directory cannot vanish after a power loss while the files in it were reported written.
+ */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  const created: string[] = [];
+  for (let d = dir; d.length >= first.length; d = dirname(d)) {
+    created.unshift(d);
+    if (d === first) break;
+  }
+  for (const d of created) await fsyncDir(dirname(d));
+}
+
 /** Writes a file so that after a crash it holds either its old content or the new one, never a mix. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await mkdirDurable(dir);
   const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
   const fh = await open(tmp, 'w');
   try {
