@@ -37,7 +37,14 @@ export class AttributeBag {
       }
       this.truncated.add('depth');
     }
-    let text = typeof value === 'string' ? value : value === null ? 'null' : JSON.stringify(value);
+    let text: string;
+    if (typeof value === 'string') text = value;
+    else if (value === null || typeof value !== 'object') text = String(value);
+    else {
+      const json = boundedJson(value, MAX_DEPTH - depth + 1);
+      if (json.cut) this.truncated.add('depth');
+      text = json.text;
+    }
     if (!(key in this.map)) {
       if (this.count >= MAX_ATTRIBUTES) {
         this.truncated.add('attributes');
@@ -73,6 +80,27 @@ export class AttributeBag {
     if (this.truncated.size > 0) this.map[TRUNCATED_ATTRIBUTE] = [...this.truncated].sort().join(',');
     return this.count > 0 || this.truncated.size > 0 ? { ...this.map } : undefined;
   }
+}
+
+/**
+ * JSON text of a value with nesting cut at maxDepth (deeper values become "…"): JSON.stringify recurses,
+ * so a hostile 100,000-deep array would otherwise overflow the stack.
+ */
+export function boundedJson(value: unknown, maxDepth = MAX_DEPTH): { text: string; cut: boolean } {
+  let cut = false;
+  const walk = (v: unknown, depth: number): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (depth >= maxDepth) {
+      cut = true;
+      return '…';
+    }
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    // No prototype: a key named __proto__ stays an ordinary key.
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = walk(x, depth + 1);
+    return out;
+  };
+  return { text: JSON.stringify(walk(value, 0)) ?? 'null', cut };
 }
 
 const LATEST_MICROS = Date.UTC(2200, 0, 1) * 1000;

@@ -9,7 +9,7 @@ import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError } from '../errors.js';
 import type { RecordHints } from '../normalize/hints.js';
 import { parseLevel } from '../normalize/level.js';
-import { AttributeBag, columnText, epochNanosToMicros, isPlainObject, parseJsonBody } from './common.js';
+import { AttributeBag, boundedJson, columnText, epochNanosToMicros, excerpt, isPlainObject, parseJsonBody } from './common.js';
 
 export const LOKI_EXPECTED = 'Loki push JSON: {"streams":[{"stream":{"job":"app"},"values":[["<unix ns>","line"]]}]}';
 
@@ -50,7 +50,7 @@ function entryRecord(entry: unknown, index: number, where: string, labels: Recor
   }
   const [tsValue, line, metaValue] = entry as [unknown, unknown, unknown];
   const ts = epochNanosToMicros(tsValue);
-  if (ts === undefined) return { index, kind: 'error', reason: `${where}: the timestamp must be a string of Unix epoch nanoseconds, got ${JSON.stringify(tsValue)}` };
+  if (ts === undefined) return { index, kind: 'error', reason: `${where}: the timestamp must be a string of Unix epoch nanoseconds, got ${excerpt(boundedJson(tsValue, 2).text)}` };
   if (typeof line !== 'string') return { index, kind: 'error', reason: `${where}: the log line must be a string` };
   if (metaValue !== undefined && !isPlainObject(metaValue)) return { index, kind: 'error', reason: `${where}: structured metadata must be an object of strings` };
   const meta = stringMap(metaValue);

@@ -8,7 +8,7 @@ import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError } from '../errors.js';
 import type { RecordHints } from '../normalize/hints.js';
 import { levelFromSeverityNumber, parseLevel } from '../normalize/level.js';
-import { AttributeBag, columnText, epochNanosToMicros, isPlainObject } from './common.js';
+import { AttributeBag, boundedJson, columnText, epochNanosToMicros, isPlainObject } from './common.js';
 
 export const OTLP_EXPECTED = 'an OTLP/HTTP JSON ExportLogsServiceRequest ({"resourceLogs":[…]})';
 
@@ -156,7 +156,7 @@ function logRecord(rec: unknown, index: number, where: string, resource: Resourc
   if (isPlainObject(body)) return { index, kind: 'json', value: { ...body }, hints };
   // A string body is the message exactly as the application logged it: no format detection.
   hints.parse = false;
-  const line = typeof body === 'string' ? body : body === undefined ? (typeof eventName === 'string' ? eventName : '') : JSON.stringify(body);
+  const line = typeof body === 'string' ? body : body === undefined ? (typeof eventName === 'string' ? eventName : '') : boundedJson(body).text;
   return { index, kind: 'text', line, hints };
 }
 

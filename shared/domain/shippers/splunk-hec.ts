@@ -6,7 +6,7 @@
 import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError } from '../errors.js';
 import type { RecordHints } from '../normalize/hints.js';
-import { AttributeBag, columnText, epochSecondsToMicros, isPlainObject, splitConcatenatedObjects } from './common.js';
+import { AttributeBag, boundedJson, columnText, epochSecondsToMicros, isPlainObject, splitConcatenatedObjects } from './common.js';
 
 /** Metadata given as query parameters (`?host=…&source=…&sourcetype=…&index=…`), for every event. */
 export interface HecParams {
@@ -62,7 +62,7 @@ function eventRecord(text: string, index: number, params: HecParams): DecodedRec
   if (isPlainObject(event)) return { index, kind: 'json', value: event, hints };
   if (typeof event === 'string') return { index, kind: 'text', line: event, hints };
   // Numbers, booleans and arrays are indexed as their text, verbatim.
-  return { index, kind: 'text', line: JSON.stringify(event), hints: { ...hints, parse: false } };
+  return { index, kind: 'text', line: boundedJson(event).text, hints: { ...hints, parse: false } };
 }
 
 /** `/services/collector/event`: concatenated event objects. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttributeBag, epochNanosToMicros, epochSecondsToMicros, recordFromJsonValue } from '../../../shared/domain/shippers/common.js';
+import { AttributeBag, boundedJson, epochNanosToMicros, epochSecondsToMicros, recordFromJsonValue } from '../../../shared/domain/shippers/common.js';
 
 describe('epoch conversions', () => {
   it.each([
@@ -65,5 +65,18 @@ describe('recordFromJsonValue', () => {
     expect(recordFromJsonValue('line', 1, 'x')).toEqual({ index: 1, kind: 'text', line: 'line' });
     expect(recordFromJsonValue(' ', 2, 'logs[2]')).toEqual({ index: 2, kind: 'error', reason: 'logs[2] is an empty string' });
     expect(recordFromJsonValue([1], 3, 'logs[3]')).toEqual({ index: 3, kind: 'error', reason: 'logs[3] must be a JSON object or a string, got an array' });
+  });
+});
+
+describe('boundedJson', () => {
+  it('cuts nesting that would overflow JSON.stringify and says so', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    const out = boundedJson(deep, 4);
+    expect(out).toEqual({ text: '[[[["…"]]]]', cut: true });
+    expect(boundedJson({ a: [1, { b: 2 }] })).toEqual({ text: '{"a":[1,{"b":2}]}', cut: false });
+    const bag = new AttributeBag();
+    bag.set('deep', deep);
+    expect(bag.done()!['sluice.truncated']).toBe('depth');
   });
 });

@@ -75,3 +75,11 @@ describe('decodeGelf', () => {
     expect(() => decodeGelf('short message')).toThrow(/not GELF JSON/);
   });
 });
+
+describe('decodeGelf with hostile nesting', () => {
+  it('cuts a 200,000-deep additional field instead of overflowing the stack', () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const [rec] = decodeGelf(`{"short_message":"x","_deep":${deep}}`);
+    expect(rec).toMatchObject({ kind: 'text', line: 'x', hints: { attributes: { 'sluice.truncated': 'depth' } } });
+  });
+});
