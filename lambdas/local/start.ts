@@ -1,6 +1,6 @@
 /** Starts local mode in this process: the API server, the writer loop, and their shared adapters. */
 import type { AddressInfo } from 'node:net';
-import { ENV, type LocalConfig } from '../../shared/config/env.js';
+import { ConfigError, ENV, type LocalConfig } from '../../shared/config/env.js';
 import { DEFAULT_TENANT } from '../../shared/domain/tenant.js';
 import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
@@ -92,6 +92,10 @@ export async function startLocal(config: LocalConfig, overrides: { logger?: Logg
     syslog = await startSyslog(config, deps, overrides.clock ?? systemClock);
   } catch (err) {
     await stack.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' || (err as NodeJS.ErrnoException).code === 'EACCES') {
+      // Said as a configuration problem, so the message names the syslog variable rather than PORT.
+      throw new ConfigError(`${ENV.syslogPort}=${config.syslogPort} cannot be used (${(err as Error).message}); choose another port`);
+    }
     throw err;
   }
   return stack;

@@ -90,3 +90,14 @@ describe('syslog listener with keys', () => {
     }
   });
 });
+
+describe('syslog listener start-up', () => {
+  it('names SLUICE_SYSLOG_PORT when the port is taken, and releases the HTTP port', async () => {
+    const first = await startTestStack({ SLUICE_SYSLOG_PORT: '0' });
+    try {
+      await expect(startTestStack({ SLUICE_SYSLOG_PORT: String(first.syslog!.tcpPort) })).rejects.toThrow(/SLUICE_SYSLOG_PORT=\d+ cannot be used/);
+    } finally {
+      await first.cleanup();
+    }
+  });
+});
