@@ -1,4 +1,5 @@
-import { bodyKindOf, type DecodedRecord } from '../../shared/domain/decode-body.js';
+import { bodyKindOf, type DecodedRecord, type Multiline } from '../../shared/domain/decode-body.js';
+import { isValidZone } from '../../shared/domain/normalize/zone.js';
 import { BadRequestError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../shared/domain/errors.js';
 import type { Principal } from '../../shared/domain/principal.js';
 import { isPlainObject, recordFromJsonValue } from '../../shared/domain/shippers/common.js';
@@ -9,7 +10,7 @@ import { OTLP_EXPECTED, decodeOtlpLogs, isOtlpLogsRequest, otlpResponse } from '
 import { decodeProtonIngest } from '../../shared/domain/shippers/proton.js';
 import { HEC_CODES, HEC_SUCCESS, decodeHecEvents, decodeHecRaw, type HecParams } from '../../shared/domain/shippers/splunk-hec.js';
 import type { Logger } from '../../shared/ports/logger.js';
-import type { IngestResult, IngestService } from '../../shared/services/ingest.js';
+import { MAX_LISTED_REJECTIONS, type IngestResult, type IngestService } from '../../shared/services/ingest.js';
 import {
   DECOMPRESSED_FACTOR,
   bodyBytes,
@@ -37,6 +38,29 @@ function param(event: ApiEvent, name: string): string | undefined {
   if (v === undefined || v === '') return undefined;
   if (v.length > MAX_PARAM_LENGTH) throw new BadRequestError(`query parameter ${name} is longer than ${MAX_PARAM_LENGTH} characters`);
   return v;
+}
+
+/** ?tz=: the zone for times written without one ('+02:00' or an IANA name). */
+function zoneParam(event: ApiEvent): string | undefined {
+  const tz = param(event, 'tz');
+  if (tz !== undefined && !isValidZone(tz)) throw new BadRequestError(`tz ${JSON.stringify(tz)} is not a time zone: use an offset such as +02:00 or an IANA name such as Europe/Berlin`);
+  return tz;
+}
+
+/** ?multiline=: 'auto' (default), 'off', or a regex matching the first line of an event. */
+function multilineParam(event: ApiEvent): Multiline | undefined {
+  const v = param(event, 'multiline');
+  if (v === undefined || v === 'auto' || v === 'off') return v;
+  try {
+    return new RegExp(v);
+  } catch (err) {
+    throw new BadRequestError(`multiline is not a regular expression: ${(err as Error).message}`);
+  }
+}
+
+/** The /v1/logs reply lists at most MAX_LISTED_REJECTIONS rejections; rejectedCount has them all. */
+function listed(result: IngestResult): IngestResult {
+  return result.rejected.length > MAX_LISTED_REJECTIONS ? { ...result, rejected: result.rejected.slice(0, MAX_LISTED_REJECTIONS) } : result;
 }
 
 function mediaType(event: ApiEvent): string {
@@ -121,6 +145,7 @@ export function makeIngestHandler({ ingest, logger, maxBodyBytes }: IngestHandle
     host: param(event, 'host'),
     source: param(event, 'source'),
     tags: param(event, 'tags')?.split(',').map((t) => t.trim()).filter(Boolean),
+    tz: zoneParam(event),
   });
   /** Stores decoded records; undefined when there were none (an empty OTLP or Loki push is valid). */
   const store = async (principal: Principal, records: readonly DecodedRecord[], event?: ApiEvent): Promise<IngestResult | undefined> => {
@@ -156,10 +181,12 @@ export function makeIngestHandler({ ingest, logger, maxBodyBytes }: IngestHandle
           if (wrapped) {
             if (wrapped.length === 0) throw new BadRequestError('"logs" is an empty array: nothing to ingest');
             const records = wrapped.map((v, i) => recordFromJsonValue(v, i, `logs[${i}]`));
-            return json(202, await store(principal, records, event));
+            const result = await store(principal, records, event);
+            return json(202, result && listed(result), receiptHeader(result));
           }
         }
-        return json(202, await ingest.ingest({ tenant: principal.tenant, body, kind, defaults: defaultsOf(event) }));
+        const result = await ingest.ingest({ tenant: principal.tenant, body, kind, defaults: defaultsOf(event), multiline: multilineParam(event) });
+        return json(202, listed(result), { [RECEIPT_HEADER]: result.receipt });
       },
     },
 
@@ -240,7 +267,7 @@ export function makeIngestHandler({ ingest, logger, maxBodyBytes }: IngestHandle
     let result: IngestResult | undefined;
     // A bulk request whose every document is bad is still answered 200 with per-item errors, as ES does.
     if (records.some((r) => r.kind !== 'error')) result = await store(principal, records);
-    // result.rejected lists at most MAX_LISTED_REJECTIONS; decode errors are known from the ops anyway.
+    // result.rejected has every rejection, so each item gets its own status.
     const rejected = new Map((result?.rejected ?? []).map((r) => [r.index, r.reason]));
     const reply = bulkResponse(ops, { receipt: result?.receipt, rejected, tookMs: Date.now() - started });
     return json(200, reply, { ...ES_PRODUCT_HEADER, ...receiptHeader(result) });
@@ -251,7 +278,7 @@ export function makeIngestHandler({ ingest, logger, maxBodyBytes }: IngestHandle
     const body = text(event);
     const records = endpoint === 'raw' ? decodeHecRaw(body, params) : decodeHecEvents(body, params);
     const result = (await store(principal, records))!;
-    const extra = result.rejectedCount > 0 ? { rejected: result.rejected, rejectedCount: result.rejectedCount } : {};
+    const extra = result.rejectedCount > 0 ? { rejected: listed(result).rejected, rejectedCount: result.rejectedCount } : {};
     return json(200, { ...HEC_SUCCESS, ...extra }, receiptHeader(result));
   }
 

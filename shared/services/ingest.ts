@@ -17,7 +17,7 @@ export interface IngestResult {
   receipt: string;
   accepted: number;
   rejected: Rejection[];
-  /** Total rejections; `rejected` lists at most MAX_LISTED_REJECTIONS of them. */
+  /** Total rejections (`rejected` has them all; the /v1/logs reply lists at most MAX_LISTED_REJECTIONS). */
   rejectedCount: number;
 }
 
@@ -68,7 +68,7 @@ export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS 
       let rejectedCount = 0;
       const reject = (index: number, reason: string) => {
         rejectedCount++;
-        if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push({ index, reason });
+        rejected.push({ index, reason });
       };
 
       const serialized: string[] = [];
@@ -86,6 +86,7 @@ export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS 
         const event: LogEvent = applyHints(
           rec.kind === 'json' ? normalizeJsonObject(rec.value, rec.index, ctx, rec.raw) : normalizeTextLine(rec.line, rec.index, ctx, rec.hints?.parse !== false),
           rec.hints,
+          limits,
         );
         const json = JSON.stringify(event);
         if (Buffer.byteLength(json) > maxEventBytes) {
@@ -98,7 +99,7 @@ export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS 
       if (serialized.length === 0) {
         throw new BadRequestError(
           rejectedCount === 1 ? `the only event was rejected: ${rejected[0]!.reason}` : `all ${rejectedCount} events were rejected`,
-          { rejected, rejectedCount },
+          { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS), rejectedCount },
         );
       }
       await queue.send(packMessages(req.tenant, receipt, serialized, queue.maxMessageBytes));

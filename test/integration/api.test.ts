@@ -55,6 +55,27 @@ describe('HTTP API with keys', () => {
     ]);
   });
 
+  it('joins stack traces, takes ?multiline= and ?tz= per request, and explains bad values', async () => {
+    const body = '2024-05-01 12:00:00 ERROR [main] com.acme.Api: failed\njava.lang.IllegalStateException: boom\n\tat com.acme.Api.run(Api.java:1)\n';
+    const joined = await call(`${stack.url}/v1/logs?tz=Europe/Berlin&service=mlt`, { method: 'POST', raw: body, headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' } });
+    expect(joined.body.accepted).toBe(1);
+    const split = await call(`${stack.url}/v1/logs?multiline=off&service=mlt-off`, { method: 'POST', raw: body, headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' } });
+    expect(split.body.accepted).toBe(3);
+    const rows = await eventually(async () => {
+      const r = await sql("SELECT ts, level, message FROM logs WHERE service = 'mlt'", 'acme-admin-key', { start: '2024-05-01T00:00:00Z', end: '2024-05-02T00:00:00Z' });
+      return r.body.rows?.length === 1 ? r.body.rows : undefined;
+    });
+    expect(rows[0][0]).toBe('2024-05-01T10:00:00.000000Z');
+    expect(rows[0][1]).toBe('error');
+    expect(rows[0][2]).toContain('at com.acme.Api.run');
+    const badTz = await call(`${stack.url}/v1/logs?tz=Mars/Olympus`, { method: 'POST', raw: 'x', headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' } });
+    expect(badTz.status).toBe(400);
+    expect(badTz.body.message).toMatch(/not a time zone/);
+    const badRe = await call(`${stack.url}/v1/logs?multiline=(`, { method: 'POST', raw: 'x', headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' } });
+    expect(badRe.status).toBe(400);
+    expect(badRe.body.message).toMatch(/multiline is not a regular expression/);
+  });
+
   it('accepts gzip bodies', async () => {
     const r = await ingest(gzipSync('{"msg":"zipped"}\n{"msg":"zipped"}\n'), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
     expect(r.status).toBe(202);

@@ -62,7 +62,7 @@ describe('DuckDbQueryEngine', () => {
   it('returns typed columns and JSON-friendly values', async () => {
     const r = await run("SELECT ts, attributes, tags, severity, hour, dt, attributes['code'] AS code FROM logs WHERE level = 'error' AND service = 'api'");
     expect(r.columns.map((c) => c.type)).toEqual(['TIMESTAMP WITH TIME ZONE', 'MAP(VARCHAR, VARCHAR)', 'VARCHAR[]', 'INTEGER', 'INTEGER', 'DATE', 'VARCHAR']);
-    expect(r.rows[0]).toEqual(['2024-05-01T10:00:00Z', { code: '500' }, [], 9, 10, '2024-05-01', '500']);
+    expect(r.rows[0]).toEqual(['2024-05-01T10:00:00.000000Z', { code: '500' }, [], 9, 10, '2024-05-01', '500']);
   });
 
   it('answers an empty range with the full typed schema and no rows', async () => {

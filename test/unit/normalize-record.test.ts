@@ -553,3 +553,13 @@ describe('normalizeJsonObject with hostile keys', () => {
     expect(JSON.parse(JSON.stringify(event)).attributes).toEqual({ '__proto__.polluted': 'yes', level: 'constructor' });
   });
 });
+
+describe('applyHints within the limits', () => {
+  it('keeps hint attributes within the attribute count and value size, and merges truncation flags', async () => {
+    const { applyHints } = await import('../../shared/domain/normalize/hints.js');
+    const limits = { ...DEFAULT_EVENT_LIMITS, maxAttributes: 3, maxAttributeValueBytes: 4 };
+    const event = normalizeJsonObject({ msg: 'x', a: '1', b: '2' }, 0, { receipt: RECEIPT, ingestedAtMicros: INGESTED, defaults: {}, limits });
+    applyHints(event, { attributes: { c: '123456', d: 'dropped', [TRUNCATED_ATTRIBUTE]: 'depth' } }, limits);
+    expect(event.attributes).toEqual({ a: '1', b: '2', c: '1234', [TRUNCATED_ATTRIBUTE]: 'attribute_value,attributes,depth' });
+  });
+});

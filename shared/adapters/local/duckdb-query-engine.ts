@@ -197,8 +197,11 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 function fromJson(value: unknown, type: DuckDBType): Json {
   if (value === null || value === undefined) return null;
   switch (type.typeId) {
-    case DuckDBTypeId.TIMESTAMP_TZ:
-      return String(value).replace(' ', 'T').replace(/\+00(:00)?$/, 'Z');
+    case DuckDBTypeId.TIMESTAMP_TZ: {
+      // Always the same shape, whatever the engine prints: 2024-05-01T10:00:00.000000Z
+      const m = /^(-?\d{4,}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d+))?\+00(?::00)?$/.exec(String(value));
+      return m ? `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(6, '0')}Z` : String(value);
+    }
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_MS:
     case DuckDBTypeId.TIMESTAMP_NS:

@@ -1,4 +1,5 @@
 import type { Level, LogEvent } from '../schema.js';
+import { DEFAULT_EVENT_LIMITS, TRUNCATED_ATTRIBUTE, type EventLimits } from './record.js';
 
 /**
  * What a shipper protocol already says about an event (Loki's timestamp and labels, OTLP's severity and
@@ -21,8 +22,8 @@ export interface RecordHints {
   parse?: boolean;
 }
 
-/** Applies hints to a normalized event (mutates and returns it). */
-export function applyHints(event: LogEvent, hints: RecordHints | undefined): LogEvent {
+/** Applies hints to a normalized event (mutates and returns it), within the same limits as the content. */
+export function applyHints(event: LogEvent, hints: RecordHints | undefined, limits: EventLimits = DEFAULT_EVENT_LIMITS): LogEvent {
   if (!hints) return event;
   if (hints.ts !== undefined) {
     event.ts = hints.ts;
@@ -41,6 +42,30 @@ export function applyHints(event: LogEvent, hints: RecordHints | undefined): Log
   if (hints.span_id) event.span_id = hints.span_id;
   if (hints.format) event.format = hints.format;
   if (hints.tags?.length) event.tags = [...new Set([...event.tags, ...hints.tags])];
-  if (hints.attributes) for (const [k, v] of Object.entries(hints.attributes)) event.attributes[k] = v;
+  if (hints.attributes) mergeAttributes(event, hints.attributes, limits);
   return event;
+}
+
+function mergeAttributes(event: LogEvent, extra: Record<string, string>, limits: EventLimits): void {
+  const attrs = event.attributes;
+  const cut = new Set((attrs[TRUNCATED_ATTRIBUTE] ?? '').split(',').filter(Boolean));
+  let count = Object.keys(attrs).length - (TRUNCATED_ATTRIBUTE in attrs ? 1 : 0);
+  for (const [k, raw] of Object.entries(extra)) {
+    if (k === TRUNCATED_ATTRIBUTE) {
+      for (const w of raw.split(',')) if (w) cut.add(w);
+      continue;
+    }
+    if (!(k in attrs) && count >= limits.maxAttributes) {
+      cut.add('attributes');
+      continue;
+    }
+    let v = raw;
+    if (Buffer.byteLength(v) > limits.maxAttributeValueBytes) {
+      v = Buffer.from(v).subarray(0, limits.maxAttributeValueBytes).toString('utf8').replace(/\uFFFD$/, '');
+      cut.add('attribute_value');
+    }
+    if (!(k in attrs)) count++;
+    attrs[k] = v;
+  }
+  if (cut.size > 0) attrs[TRUNCATED_ATTRIBUTE] = [...cut].sort().join(',');
 }

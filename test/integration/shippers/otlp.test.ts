@@ -111,7 +111,7 @@ describe('OTLP/HTTP JSON from @opentelemetry/exporter-logs-otlp-http', () => {
       const q = await call(`${stack.url}/v1/query`, { body: { sql: "SELECT ts, message FROM logs WHERE service = 'otel-raw-gzip'", start: '2023-11-14T00:00:00Z', end: '2023-11-15T00:00:00Z' } });
       return q.body.rows?.length ? q.body.rows : undefined;
     });
-    expect(got).toEqual([['2023-11-14T22:13:20Z', 'zipped']]);
+    expect(got).toEqual([['2023-11-14T22:13:20.000000Z', 'zipped']]);
   });
 
   it('answers an empty export with {} and refuses protobuf and non-OTLP bodies clearly', async () => {
