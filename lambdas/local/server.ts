@@ -43,6 +43,13 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
+/** Answers without reading the body: the rest of it is discarded and the connection closed. */
+function refuseUnread(res: ServerResponse, req: IncomingMessage, result: ApiResult): void {
+  res.setHeader('connection', 'close');
+  req.resume();
+  send(res, result);
+}
+
 function send(res: ServerResponse, result: ApiResult): void {
   const body = result.body === undefined ? '' : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
   const headers: Record<string, string | number> = { 'content-length': body.length };
@@ -91,17 +98,6 @@ export function createLocalServer(opts: LocalServerOptions): Server {
       return send(res, problem(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${match.allowed.join(', ')}`, { allow: match.allowed.join(', ') }));
     }
 
-    let body: Buffer;
-    try {
-      body = await readBody(req, opts.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) {
-        res.setHeader('connection', 'close');
-        return send(res, problem(413, 'payload_too_large', `request body exceeds ${opts.maxBodyBytes} bytes; split it into smaller requests or compress it with gzip`));
-      }
-      throw err;
-    }
-
     const headers = headersOf(req);
     const timeEpoch = Date.now();
     const http = {
@@ -125,8 +121,9 @@ export function createLocalServer(opts: LocalServerOptions): Server {
     };
 
     if (opts.requireCredential && !headers['authorization']) {
-      return send(
+      return refuseUnread(
         res,
+        req,
         problem(401, 'unauthorized', 'this server requires an API key: send Authorization: Bearer <key> (shippers may use Splunk <key>, ApiKey <key>, or Basic auth with the key as password)', {
           'www-authenticate': 'Bearer',
         }),
@@ -148,7 +145,19 @@ export function createLocalServer(opts: LocalServerOptions): Server {
       stageVariables: {},
     };
     const auth = await opts.authorize(authEvent);
-    if (!auth.isAuthorized) return send(res, problem(403, 'forbidden', 'the API key is not valid'));
+    if (!auth.isAuthorized) return refuseUnread(res, req, problem(403, 'forbidden', 'the API key is not valid'));
+
+    // The body is read only for an authorized request: a caller without a key cannot make the server buffer it.
+    let body: Buffer;
+    try {
+      body = await readBody(req, opts.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        res.setHeader('connection', 'close');
+        return send(res, problem(413, 'payload_too_large', `request body exceeds ${opts.maxBodyBytes} bytes; split it into smaller requests or compress it with gzip`));
+      }
+      throw err;
+    }
 
     const event = {
       version: '2.0',

@@ -37,7 +37,17 @@ async function startSyslog(config: LocalConfig, deps: LocalDeps, clock: Clock): 
   return listener;
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export async function startLocal(config: LocalConfig, overrides: { logger?: Logger; clock?: Clock } = {}) {
+  if (!config.apiKeys && !isLoopback(config.host)) {
+    // Open mode serves anyone who can reach the port as tenant "default": only on this machine.
+    throw new ConfigError(
+      `${ENV.host}=${config.host} is not a loopback address, and no keys are configured: set ${ENV.apiKeys}=key:tenant:scopes before listening beyond this machine`,
+    );
+  }
   const deps = await localDeps(config, overrides);
   const { spool, logger } = deps;
   const writer = startWriterLoop({

@@ -8,7 +8,13 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   const { dir, cleanup } = await tempDir();
   const config: LocalConfig = readLocalConfig({ PORT: '0', SLUICE_DATA_DIR: dir, SLUICE_FLUSH_MS: '200', ...env });
   const logger = new MemoryLogger();
-  const stack = await startLocal(config, { logger });
+  let stack: LocalStack;
+  try {
+    stack = await startLocal(config, { logger });
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
   return {
     ...stack,
     logger,

@@ -207,3 +207,20 @@ describe('HTTP API in open mode', () => {
     expect(r.body.status).toBe('ok');
   });
 });
+
+describe('local mode safety', () => {
+  it('refuses open mode (no keys) on an address beyond this machine', async () => {
+    await expect(startTestStack({ SLUICE_HOST: '0.0.0.0' })).rejects.toThrow(/not a loopback address.*SLUICE_API_KEYS/);
+  });
+
+  it('does not read the body of a request without a valid key', async () => {
+    const stack = await startTestStack({ SLUICE_API_KEYS: 'a-valid-key-1:acme:ingest' });
+    try {
+      const r = await call(`${stack.url}/v1/logs`, { method: 'POST', raw: 'x'.repeat(100_000), headers: { authorization: 'Bearer wrong-key-123', 'content-type': 'text/plain' } });
+      expect(r.status).toBe(403);
+      expect(r.headers.get('connection')).toBe('close');
+    } finally {
+      await stack.cleanup();
+    }
+  });
+});
