@@ -56,6 +56,7 @@ export async function startLocal(config: LocalConfig, overrides: { logger?: Logg
     logger,
     flushMs: config.flushMs,
     batchBytes: config.batchBytes,
+    onDeadLetter: (entries) => deps.batchWriter.markFailed(entries.map((e) => ({ body: e.record.body, reason: e.reason }))),
   });
   const server = createLocalServer({
     authorize: deps.handlers.authorize,

@@ -22,6 +22,8 @@ export interface WriterLoopOptions {
   flushMs: number;
   batchBytes: number;
   maxReceiveCount?: number;
+  /** Told about every message set aside, after it is in the dead-letter file (receipts say "failed"). */
+  onDeadLetter?: (entries: { record: QueueRecord; reason: string }[]) => Promise<void>;
   pollMs?: number;
 }
 
@@ -85,13 +87,18 @@ export function startWriterLoop(opts: WriterLoopOptions) {
       const dead = failed.filter((r) => r.attempt >= maxReceiveCount);
       if (dead.length > 0) {
         logger.error('moving messages to the dead-letter file', { count: dead.length, ids: dead.map((r) => r.id) });
-        await spool.deadLetter(dead.map((record) => ({ record, reason: `the writer failed it ${record.attempt} times (see the log)` })));
+        await setAside(dead.map((record) => ({ record, reason: `the writer failed it ${record.attempt} times (see the log)` })));
       }
       for (const r of retry) r.attempt += 1;
       failed = retry.length > 0 ? await deliver(batch, retry) : [];
     }
     await spool.commit(batch);
     return true;
+  };
+
+  const setAside = async (entries: { record: QueueRecord; reason: string }[]): Promise<void> => {
+    await spool.deadLetter(entries);
+    await opts.onDeadLetter?.(entries).catch((err: unknown) => logger.error('could not mark dead-lettered receipts failed', { error: (err as Error).message }));
   };
 
   const deliverOneByOne = async (records: QueueRecord[]): Promise<QueueRecord[]> => {
@@ -102,7 +109,7 @@ export function startWriterLoop(opts: WriterLoopOptions) {
       } catch (err) {
         if (err instanceof UnavailableError) throw err;
         logger.error('a message the writer cannot write goes to the dead-letter file', { id: record.id, error: (err as Error).message });
-        await spool.deadLetter([{ record, reason: `the writer failed: ${(err as Error).message}` }]);
+        await setAside([{ record, reason: `the writer failed: ${(err as Error).message}` }]);
       }
     }
     return failed;

@@ -27,6 +27,7 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
   const spool = await SpoolQueue.open({ dir: join(dataDir, 'spool'), logger });
   const engine = await DuckDbQueryEngine.open({ store });
 
+  const batchWriter = makeBatchWriter({ store, clock, logger });
   const handlers = {
     authorize: makeAuthorizer({ keys: keyEntries ? new StaticKeyStore(keyEntries) : undefined, logger }),
     ingest: makeIngestHandler({ ingest: makeIngestService({ queue: spool, clock }), logger, maxBodyBytes: config.maxBodyBytes }),
@@ -35,7 +36,7 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
       receipts: makeReceiptService({ store, clock }),
       logger,
     }),
-    writer: makeBatchWriterHandler({ writer: makeBatchWriter({ store, clock, logger }), logger }),
+    writer: makeBatchWriterHandler({ writer: batchWriter, logger }),
   };
 
   return {
@@ -46,6 +47,7 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
     spool,
     engine,
     handlers,
+    batchWriter,
     /** Open mode: no keys configured, every request is tenant "default". */
     open: keyEntries === undefined,
     keyCount: keyEntries?.length ?? 0,

@@ -13,11 +13,15 @@ export interface ReceiptPart {
   events: number;
   files: string[];
   storedAt: string;
+  /** Set when the part went to the dead-letter queue instead of storage: why. */
+  failed?: string;
 }
 
 export interface ReceiptStatus {
   receipt: string;
-  status: 'queued' | 'stored';
+  status: 'queued' | 'stored' | 'failed';
+  /** Why parts failed, when status is failed. */
+  reasons?: string[];
   acceptedAt: string;
   /** Present once at least one part is stored. */
   events?: number;
@@ -42,9 +46,11 @@ export function receiptStatus(receipt: string, acceptedAtMs: number, parts: read
   const total = parts[0]!.parts;
   const distinct = new Map(parts.map((p) => [p.part, p]));
   const done = distinct.size >= total;
+  const failures = [...distinct.values()].filter((p) => p.failed !== undefined).map((p) => `part ${p.part}: ${p.failed}`);
   return {
     receipt,
-    status: done ? 'stored' : 'queued',
+    status: failures.length > 0 ? 'failed' : done ? 'stored' : 'queued',
+    ...(failures.length > 0 ? { reasons: failures } : {}),
     acceptedAt,
     events: [...distinct.values()].reduce((n, p) => n + p.events, 0),
     partsStored: distinct.size,

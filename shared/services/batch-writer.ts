@@ -67,6 +67,24 @@ export interface BatchWriterDeps {
 export function makeBatchWriter({ store, clock, logger, putConcurrency = 4 }: BatchWriterDeps) {
   return {
     /**
+     * Records that these messages will never be stored (they went to the dead-letter queue), so their
+     * receipts answer "failed" with the reason instead of "queued" forever. Undecodable bodies are skipped.
+     */
+    async markFailed(entries: readonly { body: string; reason: string }[]): Promise<void> {
+      const at = new Date(clock.now()).toISOString();
+      for (const { body, reason } of entries) {
+        let m: EventMessage;
+        try {
+          m = parseMessage(body);
+        } catch {
+          continue;
+        }
+        const part: ReceiptPart = { receipt: m.receipt, part: m.part, parts: m.parts, events: 0, files: [], storedAt: at, failed: reason };
+        await store.put(receiptPartKey(m.tenant, m.receipt, m.part), Buffer.from(JSON.stringify(part)), 'application/json');
+      }
+    },
+
+    /**
      * Writes every decodable message of the batch. Resolves when all files and receipts are stored;
      * rejects (and the whole batch should be retried) when the object store fails.
      */
