@@ -63,3 +63,17 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
   }
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
+
+/** Polls `POST /v1/query` until the SQL returns at least `count` rows; returns them. */
+export function waitForRows(
+  url: string,
+  sql: string,
+  count: number,
+  opts: { range?: { start: number | string; end: number | string }; key?: string } = {},
+): Promise<unknown[][]> {
+  const headers: Record<string, string> = opts.key ? { authorization: `Bearer ${opts.key}` } : {};
+  return eventually(async () => {
+    const r = await call(`${url}/v1/query`, { body: { sql, ...(opts.range ?? {}) }, headers });
+    return r.body.rows?.length >= count ? (r.body.rows as unknown[][]) : undefined;
+  });
+}

@@ -4,7 +4,7 @@
  */
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, startTestStack } from '../../helpers/local-stack.js';
+import { call, startTestStack, waitForRows } from '../../helpers/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 
@@ -25,11 +25,7 @@ describe('Elasticsearch bulk from @elastic/elasticsearch', () => {
     await stack.cleanup();
   });
 
-  const rows = (sql: string, count: number) =>
-    eventually(async () => {
-      const r = await call(`${stack.url}/v1/query`, { body: { sql, ...RANGE }, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-      return r.body.rows?.length >= count ? (r.body.rows as unknown[][]) : undefined;
-    });
+  const rows = (sql: string, count: number) => waitForRows(stack.url, sql, count, { range: RANGE, key: ADMIN_KEY });
 
   it('answers info and ping as Elasticsearch would (the client checks the product header)', async () => {
     const info = await client.info();

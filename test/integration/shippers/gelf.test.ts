@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, startTestStack } from '../../helpers/local-stack.js';
+import { call, startTestStack, waitForRows } from '../../helpers/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 type Send = (message: unknown, callback: (err: Error | null, ok: boolean) => void) => void;
@@ -23,11 +23,7 @@ describe('GELF over HTTP', () => {
   });
   afterAll(() => stack.cleanup());
 
-  const rows = (sql: string, count: number) =>
-    eventually(async () => {
-      const r = await call(`${stack.url}/v1/query`, { body: { sql, ...RANGE }, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-      return r.body.rows?.length >= count ? (r.body.rows as unknown[][]) : undefined;
-    });
+  const rows = (sql: string, count: number) => waitForRows(stack.url, sql, count, { range: RANGE, key: ADMIN_KEY });
   const post = (body: Uint8Array | string, headers: Record<string, string> = {}) =>
     call(`${stack.url}/gelf`, { method: 'POST', raw: body, headers: { authorization: `Bearer ${GELF_KEY}`, ...headers } });
 

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { pinoLoki } from 'pino-loki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, startTestStack } from '../../helpers/local-stack.js';
+import { call, startTestStack, waitForRows } from '../../helpers/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 
@@ -22,11 +22,7 @@ describe('Loki push (JSON) from pino-loki', () => {
   });
   afterAll(() => stack.cleanup());
 
-  const rows = (sql: string, count: number) =>
-    eventually(async () => {
-      const r = await call(`${stack.url}/v1/query`, { body: { sql, ...RANGE }, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-      return r.body.rows?.length >= count ? (r.body.rows as unknown[][]) : undefined;
-    });
+  const rows = (sql: string, count: number) => waitForRows(stack.url, sql, count, { range: RANGE, key: ADMIN_KEY });
 
   it('stores pino lines with labels, structured metadata, level and nanosecond timestamps', async () => {
     const errors: unknown[] = [];

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { createWriteStream } from 'pino-http-send';
 import winston from 'winston';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, startTestStack } from '../../helpers/local-stack.js';
+import { call, startTestStack, waitForRows } from '../../helpers/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 
@@ -22,11 +22,7 @@ describe('winston and pino-http-send posting to /v1/logs', () => {
   });
   afterAll(() => stack.cleanup());
 
-  const rows = (sql: string, count: number) =>
-    eventually(async () => {
-      const r = await call(`${stack.url}/v1/query`, { body: { sql, ...RANGE }, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-      return r.body.rows?.length >= count ? (r.body.rows as unknown[][]) : undefined;
-    });
+  const rows = (sql: string, count: number) => waitForRows(stack.url, sql, count, { range: RANGE, key: ADMIN_KEY });
 
   /** Logs through winston's Http transport; resolves once every request has been answered. */
   async function viaWinston(batch: boolean, write: (logger: winston.Logger) => void, requests: number): Promise<string[]> {

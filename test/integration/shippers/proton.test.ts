@@ -1,6 +1,6 @@
 /** Timeplus Proton's ingest API (compact format) over raw HTTP, as Proton's own examples send it. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, startTestStack } from '../../helpers/local-stack.js';
+import { call, startTestStack, waitForRows } from '../../helpers/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 
@@ -13,11 +13,7 @@ describe('Proton ingest', () => {
   });
   afterAll(() => stack.cleanup());
 
-  const rows = (sql: string, count: number) =>
-    eventually(async () => {
-      const r = await call(`${stack.url}/v1/query`, { body: { sql, ...RANGE } });
-      return r.body.rows?.length >= count ? (r.body.rows as unknown[][]) : undefined;
-    });
+  const rows = (sql: string, count: number) => waitForRows(stack.url, sql, count, { range: RANGE });
   const ingest = (stream: string, body: unknown) => call(`${stack.url}/proton/v1/ingest/streams/${encodeURIComponent(stream)}`, { method: 'POST', raw: typeof body === 'string' ? body : JSON.stringify(body) });
 
   it('stores one event per row, with the stream as source and _tp_time as the event time', async () => {

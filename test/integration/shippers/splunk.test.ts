@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, startTestStack } from '../../helpers/local-stack.js';
+import { call, startTestStack, waitForRows } from '../../helpers/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 type Callback = (err: Error | null, resp: unknown, body: unknown) => void;
@@ -26,11 +26,7 @@ describe('Splunk HEC from splunk-logging', () => {
   });
   afterAll(() => stack.cleanup());
 
-  const rows = (sql: string, count: number) =>
-    eventually(async () => {
-      const r = await call(`${stack.url}/v1/query`, { body: { sql, ...RANGE }, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-      return r.body.rows?.length >= count ? (r.body.rows as unknown[][]) : undefined;
-    });
+  const rows = (sql: string, count: number) => waitForRows(stack.url, sql, count, { range: RANGE, key: ADMIN_KEY });
 
   const flushed = (logger: SplunkLogger) =>
     new Promise<unknown>((resolve, reject) => logger.flush((err, _resp, body) => (err ? reject(err) : resolve(body))));
