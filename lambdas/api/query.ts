@@ -38,20 +38,28 @@ function parseBody(event: ApiEvent): z.infer<typeof queryBody> {
   return parsed.data;
 }
 
-/** POST /v1/query and GET /v1/receipts/{id}. */
+/** POST /v1/query, GET /v1/query/{token} and GET /v1/receipts/{id}. */
 export function makeQueryHandler({ queries, receipts, logger }: QueryHandlerDeps): ApiHandler {
   return withErrors(logger, async (event) => {
     const principal = principalOf(event);
     switch (event.routeKey) {
       case 'POST /v1/query': {
         const body = parseBody(event);
-        if (body.query !== undefined) {
-          throw new BadRequestError('the pipeline query language is not available in this version yet; send {"sql": "SELECT … FROM logs"}');
+        if (body.query === undefined && body.sql === undefined) {
+          throw new BadRequestError('send "query" (for example "filter level = \\"error\\" | stats count(*) by service") or "sql" (a SELECT over logs)');
         }
-        if (body.sql === undefined) throw new BadRequestError('send "sql" with a SELECT over the table logs');
-        requireScope(principal, 'admin');
-        const result = await queries.runSql({ tenant: principal.tenant, sql: body.sql, start: body.start, end: body.end, limit: body.limit });
-        return json(200, result);
+        // Raw SQL is for admins; the pipeline language is compiled by Sluice and needs only the query scope.
+        if (body.sql !== undefined) requireScope(principal, 'admin');
+        else requireScope(principal, 'query', 'admin');
+        const answer = await queries.run({ tenant: principal.tenant, query: body.query, sql: body.sql, start: body.start, end: body.end, limit: body.limit });
+        return json(answer.status === 'complete' ? 200 : 202, answer);
+      }
+      case 'GET /v1/query/{token}': {
+        requireScope(principal, 'query', 'admin');
+        const token = event.pathParameters?.['token'] ?? '';
+        const next = event.queryStringParameters?.['nextToken'];
+        const answer = await queries.results(principal.tenant, token, next);
+        return json(answer.status === 'complete' ? 200 : 202, answer);
       }
       case 'GET /v1/receipts/{id}': {
         requireScope(principal, 'ingest', 'query');

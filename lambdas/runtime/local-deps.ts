@@ -1,4 +1,5 @@
 /** The only place local mode builds adapters; everything else receives them. */
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseApiKeys } from '../../shared/domain/api-keys.js';
 import { ConsoleLogger } from '../../shared/adapters/local/console-logger.js';
@@ -32,7 +33,8 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
     authorize: makeAuthorizer({ keys: keyEntries ? new StaticKeyStore(keyEntries) : undefined, logger }),
     ingest: makeIngestHandler({ ingest: makeIngestService({ queue: spool, clock }), logger, maxBodyBytes: config.maxBodyBytes }),
     query: makeQueryHandler({
-      queries: makeQueryService({ engine, clock }),
+      // Query tokens only name executions this process holds in memory: a per-process secret is enough.
+      queries: makeQueryService({ engine, clock, tokenSecret: randomBytes(32) }),
       receipts: makeReceiptService({ store, clock }),
       logger,
     }),

@@ -13,6 +13,7 @@ export interface Route {
 export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/logs', target: 'ingest' },
   { method: 'POST', path: '/v1/query', target: 'query' },
+  { method: 'GET', path: '/v1/query/{token}', target: 'query' },
   { method: 'GET', path: '/v1/receipts/{id}', target: 'query' },
   // The endpoints of the shippers people already run; each speaks its protocol (lambdas/api/ingest.ts).
   { method: 'POST', path: '/otlp/v1/logs', target: 'ingest' },

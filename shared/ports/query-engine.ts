@@ -1,13 +1,33 @@
-/** Runs a query over one tenant's events within a time range. */
-export interface ScopedSql {
+/**
+ * The query engine port: DuckDB locally, Athena in AWS. Queries are started, polled and paged, because
+ * Athena queries outlive one request; the local engine keeps the same shape.
+ */
+
+export type SqlDialect = 'duckdb' | 'trino';
+
+/** A literal value bound to a placeholder; the engine binds it, it is never spliced into SQL text. */
+export type QueryParam = string | number | boolean | null;
+
+export interface ScopedQuery {
   tenant: string;
   /** inclusive, ms since epoch */
   startMs: number;
   /** exclusive, ms since epoch */
   endMs: number;
-  /** A single SELECT over the table `logs`; the engine binds `logs` to the tenant and range. */
+  /**
+   * A single SELECT over the table `logs`. The engine binds `logs` to the tenant's events in
+   * [startMs, endMs) (partition predicates on tenant, dt, hour plus ts), so the text never decides either.
+   */
   sql: string;
+  /**
+   * Values for the placeholders in `sql`, in order. Placeholders are written in the engine's dialect
+   * (see placeholder()): compiled pipeline queries use them; user SQL (`trusted: false`) may not.
+   */
+  params: QueryParam[];
+  /** The most rows the query returns. */
   limit: number;
+  /** true for SQL compiled by Sluice; false for user SQL, which the engine checks strictly. */
+  trusted: boolean;
 }
 
 export interface ResultColumn {
@@ -15,19 +35,44 @@ export interface ResultColumn {
   type: string;
 }
 
-export interface QueryResult {
+export interface QueryStats {
+  rows: number;
+  /** bytes the engine read (Athena) or the size of the files it was given (local) */
+  bytesScanned: number;
+  /** files handed to the engine (local; Athena does not report it) */
+  filesScanned?: number;
+  elapsedMs: number;
+}
+
+export type QueryState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface QueryStatus {
+  state: QueryState;
+  /** a message a person can act on, when failed */
+  error?: string;
+  stats?: QueryStats;
+}
+
+export interface QueryPage {
   columns: ResultColumn[];
   rows: unknown[][];
-  stats: {
-    rows: number;
-    /** bytes the engine read (Athena) or the size of the files it was given (local) */
-    bytesScanned: number;
-    filesScanned: number;
-    elapsedMs: number;
-  };
+  /** present when more rows follow */
+  nextToken?: string;
+  stats: QueryStats;
 }
 
 export interface QueryEngine {
-  run(query: ScopedSql): Promise<QueryResult>;
+  readonly dialect: SqlDialect;
+  /** Starts the query; resolves with its execution id. Invalid SQL is refused here (QueryError). */
+  start(query: ScopedQuery): Promise<string>;
+  status(id: string): Promise<QueryStatus>;
+  /** A page of the results of a succeeded query. */
+  page(id: string, pageToken: string | undefined, pageSize: number): Promise<QueryPage>;
+  cancel(id: string): Promise<void>;
   close?(): Promise<void>;
+}
+
+/** The n-th (1-based) placeholder in a dialect, counting the two the engine itself binds first. */
+export function placeholder(dialect: SqlDialect, n: number): string {
+  return dialect === 'duckdb' ? `$${n + 2}` : '?';
 }

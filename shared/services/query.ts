@@ -1,42 +1,103 @@
-import { BadRequestError } from '../domain/errors.js';
-import type { Clock } from '../ports/clock.js';
-import type { QueryEngine, QueryResult } from '../ports/query-engine.js';
+import { BadRequestError, QueryError } from '../domain/errors.js';
 import { parseTimestampMicros } from '../domain/normalize/timestamp.js';
+import { compilePipeline } from '../domain/query/compile.js';
+import { signQueryToken, verifyQueryToken } from '../domain/query-token.js';
+import type { Clock } from '../ports/clock.js';
+import type { QueryEngine, QueryPage, QueryStats } from '../ports/query-engine.js';
 
 export const DEFAULT_RANGE_MS = 15 * 60_000;
 export const DEFAULT_LIMIT = 1000;
 export const MAX_LIMIT = 10_000;
+export const PAGE_SIZE = 1000;
+const TOKEN_TTL_MS = 10 * 60_000;
 
-export interface SqlQueryRequest {
+export interface QueryRequest {
   tenant: string;
-  sql: string;
+  /** the pipeline language */
+  query?: string | undefined;
+  /** raw SQL over `logs` (admin scope; checked by the engine) */
+  sql?: string | undefined;
   start?: string | number | undefined;
   end?: string | number | undefined;
   limit?: number | undefined;
 }
 
+export interface QueryRange {
+  start: string;
+  end: string;
+}
+
+export type QueryAnswer =
+  | ({ status: 'complete'; token: string; range: QueryRange } & Omit<QueryPage, 'stats'> & { stats: QueryStats & { rangeHours: number } })
+  | { status: 'running'; token: string; range: QueryRange };
+
 function toMs(value: string | number, name: string): number {
+  if (typeof value === 'string') {
+    // Relative times: "now", "-15m", "-2h", "-7d".
+    const rel = /^(?:now)?\s*-\s*(\d+)\s*(s|m|h|d)$/i.exec(value.trim());
+    if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2]!.toLowerCase() as 's']!;
+    if (value.trim().toLowerCase() === 'now') return Date.now();
+  }
   const micros = parseTimestampMicros(value);
   if (micros === undefined) {
-    throw new BadRequestError(`${name} ${JSON.stringify(value)} is not a time: use ISO 8601 (2024-05-01T12:00:00Z) or epoch milliseconds`);
+    throw new BadRequestError(`${name} ${JSON.stringify(value)} is not a time: use ISO 8601 (2024-05-01T12:00:00Z), epoch milliseconds, or -15m / -2h / -7d`);
   }
   return Math.floor(micros / 1000);
 }
 
-/** Resolves the time range (default: the last 15 minutes) and limit, then runs the query scoped to the tenant. */
-export function makeQueryService({ engine, clock }: { engine: QueryEngine; clock: Clock }) {
+export interface QueryServiceDeps {
+  engine: QueryEngine;
+  clock: Clock;
+  /** signs query tokens */
+  tokenSecret: Buffer;
+  /** how long a request waits for results before answering 202 with a token */
+  waitBudgetMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Runs a query (pipeline or SQL) for one tenant over a time range: resolves the range (default: the last
+ * 15 minutes) and the limit, compiles the pipeline to the engine's dialect, starts it, and waits up to the
+ * budget. Finished: the first page of rows. Still running: a signed token to poll.
+ */
+export function makeQueryService({ engine, clock, tokenSecret, waitBudgetMs = 3000, sleep = (ms) => new Promise((r) => setTimeout(r, ms)) }: QueryServiceDeps) {
+  const answer = async (id: string, token: string, range: QueryRange, rangeHours: number, nextToken: string | undefined, waitMs: number): Promise<QueryAnswer> => {
+    const until = clock.now() + waitMs;
+    let pause = 20;
+    let status = await engine.status(id);
+    while (status.state === 'running' && clock.now() < until) {
+      await sleep(Math.min(pause, Math.max(1, until - clock.now())));
+      pause = Math.min(pause * 2, 250);
+      status = await engine.status(id);
+    }
+    if (status.state === 'running') return { status: 'running', token, range };
+    if (status.state !== 'succeeded') throw new QueryError(status.error ?? `the query was ${status.state}`);
+    const page = await engine.page(id, nextToken, PAGE_SIZE);
+    return { status: 'complete', token, range, ...page, stats: { ...page.stats, rangeHours } };
+  };
+
   return {
-    async runSql(req: SqlQueryRequest): Promise<QueryResult & { range: { start: string; end: string } }> {
+    async run(req: QueryRequest): Promise<QueryAnswer> {
       const now = clock.now();
       const endMs = req.end === undefined ? now : toMs(req.end, 'end');
       const startMs = req.start === undefined ? endMs - DEFAULT_RANGE_MS : toMs(req.start, 'start');
       if (startMs >= endMs) throw new BadRequestError('start must be before end');
       const limit = req.limit ?? DEFAULT_LIMIT;
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-        throw new BadRequestError(`limit must be an integer from 1 to ${MAX_LIMIT}`);
-      }
-      const result = await engine.run({ tenant: req.tenant, startMs, endMs, sql: req.sql, limit });
-      return { ...result, range: { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() } };
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new BadRequestError(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+      if ((req.query === undefined) === (req.sql === undefined)) throw new BadRequestError('send either "query" (the pipeline language) or "sql", not both');
+
+      const compiled = req.query !== undefined ? { ...compilePipeline(req.query, engine.dialect), trusted: true } : { sql: req.sql!, params: [], trusted: false };
+      const id = await engine.start({ tenant: req.tenant, startMs, endMs, sql: compiled.sql, params: compiled.params, limit, trusted: compiled.trusted });
+      const token = signQueryToken({ id, tenant: req.tenant, start: startMs, end: endMs, exp: now + TOKEN_TTL_MS }, tokenSecret);
+      const range = { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() };
+      return answer(id, token, range, Math.round(((endMs - startMs) / 3_600_000) * 100) / 100, undefined, waitBudgetMs);
+    },
+
+    /** GET /v1/query/{token}: the state, or a page of rows, of a query this tenant started. */
+    async results(tenant: string, token: string, nextToken?: string): Promise<QueryAnswer> {
+      const payload = verifyQueryToken(token, tenant, tokenSecret, clock.now());
+      const range = { start: new Date(payload.start).toISOString(), end: new Date(payload.end).toISOString() };
+      return answer(payload.id, token, range, Math.round(((payload.end - payload.start) / 3_600_000) * 100) / 100, nextToken, 0);
     },
   };
 }

@@ -6,6 +6,7 @@ import { partitionOf, partitionPrefix } from '../../shared/domain/partitioning.j
 import type { LogEvent } from '../../shared/domain/schema.js';
 import { QueryError } from '../../shared/domain/errors.js';
 import { makeEvent } from '../helpers/events.js';
+import { runToEnd } from '../helpers/query.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const t0 = Date.UTC(2024, 4, 1, 10, 0);
@@ -40,7 +41,7 @@ describe('DuckDbQueryEngine', () => {
     await cleanup();
   });
 
-  const run = (sql: string, tenant = 'acme', startMs = t0, endMs = t0 + 3 * 60 * MIN) => engine.run({ tenant, sql, startMs, endMs, limit: 100 });
+  const run = (sql: string, tenant = 'acme', startMs = t0, endMs = t0 + 3 * 60 * MIN) => runToEnd(engine, { tenant, sql, startMs, endMs, limit: 100 });
 
   it('reads only the tenant’s own events', async () => {
     const r = await run('SELECT message FROM logs ORDER BY ts');
@@ -73,7 +74,7 @@ describe('DuckDbQueryEngine', () => {
   });
 
   it('applies the limit', async () => {
-    expect((await engine.run({ tenant: 'acme', sql: 'SELECT * FROM logs', startMs: t0, endMs: t0 + 3 * 60 * MIN, limit: 2 })).rows.length).toBe(2);
+    expect((await runToEnd(engine, { tenant: 'acme', sql: 'SELECT * FROM logs', startMs: t0, endMs: t0 + 3 * 60 * MIN, limit: 2 })).rows.length).toBe(2);
   });
 
   it.each([
@@ -119,7 +120,7 @@ describe('DuckDbQueryEngine', () => {
   });
 
   it('lists decades of range quickly (directories are listed level by level)', async () => {
-    const r = await engine.run({ tenant: 'acme', sql: 'SELECT count(*) FROM logs', startMs: 0, endMs: Date.UTC(2199, 0, 1), limit: 10 });
+    const r = await runToEnd(engine, { tenant: 'acme', sql: 'SELECT count(*) FROM logs', startMs: 0, endMs: Date.UTC(2199, 0, 1), limit: 10 });
     expect(r.rows).toEqual([[3]]);
     expect(r.stats.elapsedMs).toBeLessThan(5_000);
   });

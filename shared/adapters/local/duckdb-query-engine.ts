@@ -7,10 +7,11 @@
  * no extension installs, and its configuration locked.
  */
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
-import { QueryError } from '../../domain/errors.js';
+import { NotFoundError, QueryError } from '../../domain/errors.js';
 import { partitionPrefix, tenantPrefix } from '../../domain/partitioning.js';
 import { TABLE_NAME } from '../../domain/schema.js';
-import type { QueryEngine, QueryResult, ScopedSql } from '../../ports/query-engine.js';
+import type { QueryEngine, QueryPage, QueryParam, QueryState, QueryStats, QueryStatus, ResultColumn, ScopedQuery } from '../../ports/query-engine.js';
+import { randomUUID } from 'node:crypto';
 import { emptyLogs, logsOverFiles } from './duckdb-schema.js';
 import { checkSelect } from './duckdb-sql-guard.js';
 import type { FsObjectStore } from './fs-object-store.js';
@@ -50,6 +51,20 @@ export async function openSandboxedDuckDb(dir: string, opts: { threads?: number 
   return instance;
 }
 
+/** How long the results of a finished query stay readable. */
+const RESULT_TTL_MS = 10 * 60_000;
+
+interface Execution {
+  tenant: string;
+  state: QueryState;
+  conn: DuckDBConnection | undefined;
+  finishedAt: number | undefined;
+  columns?: ResultColumn[];
+  rows?: unknown[][];
+  stats?: QueryStats;
+  error?: string;
+}
+
 interface TenantInstance {
   instance: DuckDBInstance;
   running: number;
@@ -61,7 +76,9 @@ interface TenantInstance {
  * even SQL that got past the guard could not open another tenant's files.
  */
 export class DuckDbQueryEngine implements QueryEngine {
+  readonly dialect = 'duckdb' as const;
   private readonly instances = new Map<string, Promise<TenantInstance>>();
+  private readonly executions = new Map<string, Execution>();
   private closed = false;
 
   private constructor(
@@ -113,7 +130,7 @@ export class DuckDbQueryEngine implements QueryEngine {
    * level (days, then hours), so a range of decades costs what the data there costs, not one listing per
    * hour of the range.
    */
-  private async filesFor(q: ScopedSql): Promise<{ paths: string[]; bytes: number }> {
+  private async filesFor(q: ScopedQuery): Promise<{ paths: string[]; bytes: number }> {
     const paths: string[] = [];
     let bytes = 0;
     const firstHour = Math.floor(q.startMs / 3_600_000) * 3_600_000;
@@ -138,35 +155,98 @@ export class DuckDbQueryEngine implements QueryEngine {
     return { paths, bytes };
   }
 
-  async run(q: ScopedSql): Promise<QueryResult> {
+  async start(q: ScopedQuery): Promise<string> {
     if (this.closed) throw new Error('the query engine is closed');
+    this.expire();
     const started = performance.now();
     const tenantInstance = await this.acquire(q.tenant);
-    const conn = await tenantInstance.instance.connect();
+    let conn: DuckDBConnection | undefined;
+    try {
+      conn = await tenantInstance.instance.connect();
+      // Refused SQL fails here, before an execution exists, so the caller gets its 400 at once.
+      const userSql = await checkSelect(conn, q.sql, { allowParams: q.trusted });
+      const id = randomUUID();
+      const execution: Execution = { tenant: q.tenant, state: 'running', conn, finishedAt: undefined };
+      this.executions.set(id, execution);
+      const c = conn;
+      conn = undefined; // owned by the execution from here on
+      void this.execute(execution, c, tenantInstance, q, userSql, started);
+      return id;
+    } finally {
+      if (conn) {
+        conn.closeSync();
+        this.release(tenantInstance);
+      }
+    }
+  }
+
+  private async execute(execution: Execution, conn: DuckDBConnection, tenantInstance: TenantInstance, q: ScopedQuery, userSql: string, started: number): Promise<void> {
     const timer = setTimeout(() => conn.interrupt(), this.opts.timeoutMs ?? 30_000);
     try {
-      const userSql = await checkSelect(conn, q.sql);
       const { paths, bytes } = await this.filesFor(q);
       const source = paths.length > 0 ? logsOverFiles(paths) : emptyLogs();
       const sql =
-        `WITH ${TABLE_NAME} AS (SELECT * FROM (${source}) WHERE ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ)\n` +
+        `WITH ${TABLE_NAME} AS (SELECT * FROM (${source}) WHERE ts >= $1::TIMESTAMPTZ AND ts < $2::TIMESTAMPTZ)\n` +
         `SELECT * FROM (\n${userSql}\n) AS q LIMIT ${Math.floor(q.limit)}`;
-      const reader = await runQuery(conn, sql, {
-        start: new Date(q.startMs).toISOString(),
-        end: new Date(q.endMs).toISOString(),
-      });
+      const reader = await runQuery(conn, sql, [new Date(q.startMs).toISOString(), new Date(q.endMs).toISOString(), ...q.params]);
       const types = reader.columnTypes();
-      const rows = reader.getRowsJson().map((row) => row.map((v, i) => fromJson(v, types[i]!)));
-      return {
-        columns: reader.columnNames().map((name, i) => ({ name, type: types[i]!.toString() })),
-        rows,
-        stats: { rows: rows.length, bytesScanned: bytes, filesScanned: paths.length, elapsedMs: Math.round(performance.now() - started) },
-      };
+      execution.columns = reader.columnNames().map((name, i) => ({ name, type: types[i]!.toString() }));
+      execution.rows = reader.getRowsJson().map((row) => row.map((v, i) => fromJson(v, types[i]!)));
+      execution.stats = { rows: execution.rows.length, bytesScanned: bytes, filesScanned: paths.length, elapsedMs: Math.round(performance.now() - started) };
+      execution.state = execution.state === 'cancelled' ? 'cancelled' : 'succeeded';
+    } catch (err) {
+      if (execution.state !== 'cancelled') {
+        execution.state = 'failed';
+        execution.error = err instanceof QueryError ? err.message : `the query failed: ${(err as Error).message}`;
+      }
+      execution.stats = { rows: 0, bytesScanned: 0, elapsedMs: Math.round(performance.now() - started) };
     } finally {
       clearTimeout(timer);
+      execution.finishedAt = Date.now();
+      execution.conn = undefined;
       conn.closeSync();
-      tenantInstance.running--;
-      tenantInstance.lastUsed = Date.now();
+      this.release(tenantInstance);
+    }
+  }
+
+  private release(inst: TenantInstance): void {
+    inst.running--;
+    inst.lastUsed = Date.now();
+  }
+
+  private get(id: string): Execution {
+    const e = this.executions.get(id);
+    if (!e) throw new NotFoundError('no such query (finished queries are kept for 10 minutes)');
+    return e;
+  }
+
+  async status(id: string): Promise<QueryStatus> {
+    const e = this.get(id);
+    return { state: e.state, ...(e.error ? { error: e.error } : {}), ...(e.stats ? { stats: e.stats } : {}) };
+  }
+
+  async page(id: string, pageToken: string | undefined, pageSize: number): Promise<QueryPage> {
+    const e = this.get(id);
+    if (e.state !== 'succeeded') throw new QueryError(e.error ?? `the query is ${e.state}`);
+    const offset = pageToken === undefined ? 0 : Number(pageToken);
+    if (!Number.isInteger(offset) || offset < 0) throw new QueryError('nextToken is not valid for this query');
+    const rows = e.rows!.slice(offset, offset + pageSize);
+    const next = offset + pageSize < e.rows!.length ? String(offset + pageSize) : undefined;
+    return { columns: e.columns!, rows, ...(next ? { nextToken: next } : {}), stats: e.stats! };
+  }
+
+  async cancel(id: string): Promise<void> {
+    const e = this.get(id);
+    if (e.state !== 'running') return;
+    e.state = 'cancelled';
+    e.conn?.interrupt();
+  }
+
+  /** Finished executions are kept for a while so their pages can be read, then dropped. */
+  private expire(): void {
+    const now = Date.now();
+    for (const [id, e] of this.executions) {
+      if (e.finishedAt !== undefined && now - e.finishedAt > RESULT_TTL_MS) this.executions.delete(id);
     }
   }
 
@@ -180,7 +260,7 @@ export class DuckDbQueryEngine implements QueryEngine {
   }
 }
 
-async function runQuery(conn: DuckDBConnection, sql: string, params: Record<string, string>) {
+async function runQuery(conn: DuckDBConnection, sql: string, params: QueryParam[]) {
   try {
     return await conn.runAndReadAll(sql, params);
   } catch (err) {

@@ -25,7 +25,7 @@ function walk(node: unknown, visit: (n: AstNode) => void): void {
   }
 }
 
-export async function checkSelect(conn: DuckDBConnection, sql: string): Promise<string> {
+export async function checkSelect(conn: DuckDBConnection, sql: string, opts: { allowParams?: boolean } = {}): Promise<string> {
   const reader = await conn.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR)', { sql });
   const parsed = JSON.parse(String(reader.getRows()[0]![0])) as {
     error: boolean;
@@ -61,7 +61,7 @@ export async function checkSelect(conn: DuckDBConnection, sql: string): Promise<
       }
     } else if (n['type'] === 'TABLE_FUNCTION') {
       throw new QueryError(`table functions are not allowed: queries read the table ${TABLE_NAME}`);
-    } else if (n['class'] === 'PARAMETER') {
+    } else if (n['class'] === 'PARAMETER' && !opts.allowParams) {
       throw new QueryError('query parameters ($1, ?) are not supported in sql; write the values inline');
     } else if (n['class'] === 'FUNCTION' && DENIED_FUNCTIONS.has(String(n['function_name']).toLowerCase())) {
       throw new QueryError(`function ${String(n['function_name'])} is not allowed`);
