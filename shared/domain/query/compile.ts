@@ -40,7 +40,8 @@ const BASE_COLUMNS: Column[] = [...EVENT_COLUMNS, ...PARTITION_COLUMNS].map((c) 
 /** Insights' names for schema columns. */
 const ALIASES: Record<string, string> = { '@timestamp': 'ts', '@message': 'message', '@logstream': 'source', '@log': 'source' };
 
-const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_.@ -]{0,127}$/;
+// Output names come from the query (aliases, labels such as count(*)); quoted, any printable text is safe.
+const SAFE_NAME = /^[^\x00-\x1f\x7f]{1,128}$/;
 
 function quoteIdent(name: string): string {
   if (!SAFE_NAME.test(name)) throw new BadRequestError(`${JSON.stringify(name)} cannot be used as a field name`);
@@ -330,7 +331,13 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
         break;
       }
       case 'limit': {
-        layer = { columns: layer.columns, sql: layer.openOrder ? `${layer.sql} LIMIT ${stage.count}` : `${select(passthrough(layer.columns), layer.sql)} LIMIT ${stage.count}` };
+        if (layer.openOrder) {
+          layer = { columns: layer.columns, sql: `${layer.sql} LIMIT ${stage.count}` };
+        } else {
+          // Without a sort, events are newest first (as Insights shows them), so a limit keeps the newest.
+          const newestFirst = !sawSort && !sawStats && layer.columns.some((c) => c.name === 'ts') ? ' ORDER BY "ts" DESC' : '';
+          layer = { columns: layer.columns, sql: `${select(passthrough(layer.columns), layer.sql)}${newestFirst} LIMIT ${stage.count}` };
+        }
         break;
       }
       case 'dedup': {
