@@ -34,7 +34,7 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
     ingest: makeIngestHandler({ ingest: makeIngestService({ queue: spool, clock }), logger, maxBodyBytes: config.maxBodyBytes }),
     query: makeQueryHandler({
       // Query tokens only name executions this process holds in memory: a per-process secret is enough.
-      queries: makeQueryService({ engine, clock, tokenSecret: randomBytes(32) }),
+      queries: makeQueryService({ engine, clock, tokenSecret: randomBytes(32), waitBudgetMs: config.queryWaitMs }),
       receipts: makeReceiptService({ store, clock }),
       logger,
     }),

@@ -14,6 +14,7 @@ export const ENV = {
   batchBytes: 'SLUICE_BATCH_BYTES',
   maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
   logLevel: 'SLUICE_LOG_LEVEL',
+  queryWaitMs: 'SLUICE_QUERY_WAIT_MS',
   syslogPort: 'SLUICE_SYSLOG_PORT',
   syslogTenant: 'SLUICE_SYSLOG_TENANT',
 } as const;
@@ -29,6 +30,7 @@ const localSchema = z.object({
   [ENV.batchBytes]: intFrom(64 * 1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   [ENV.maxBodyBytes]: intFrom(1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
   [ENV.logLevel]: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  [ENV.queryWaitMs]: intFrom(0, 25_000).default(3000),
   [ENV.syslogPort]: intFrom(0, 65535).optional(),
   [ENV.syslogTenant]: z.string().refine(isValidTenant, { message: "must be 1-63 characters of a-z, 0-9, '-', '_'" }).optional(),
 });
@@ -44,6 +46,8 @@ export interface LocalConfig {
   batchBytes: number;
   maxBodyBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** how long POST /v1/query waits for results before answering 202 with a token */
+  queryWaitMs: number;
   /** Local mode's syslog listener (TCP and UDP); undefined: off. 0 picks free ports (tests). */
   syslogPort?: number | undefined;
   /** The tenant syslog messages belong to when keys are configured (syslog carries no key). */
@@ -71,6 +75,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     batchBytes: c[ENV.batchBytes],
     maxBodyBytes: c[ENV.maxBodyBytes],
     logLevel: c[ENV.logLevel],
+    queryWaitMs: c[ENV.queryWaitMs],
     syslogPort: c[ENV.syslogPort],
     syslogTenant: c[ENV.syslogTenant],
   };

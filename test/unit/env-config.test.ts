@@ -10,6 +10,7 @@ const DEFAULTS: LocalConfig = {
   batchBytes: 64 * 1024 * 1024,
   maxBodyBytes: 10 * 1024 * 1024,
   logLevel: 'info',
+  queryWaitMs: 3000,
 };
 
 function errorOf(env: Record<string, string | undefined>): ConfigError {
@@ -33,6 +34,7 @@ describe('ENV', () => {
       batchBytes: 'SLUICE_BATCH_BYTES',
       maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
       logLevel: 'SLUICE_LOG_LEVEL',
+      queryWaitMs: 'SLUICE_QUERY_WAIT_MS',
       syslogPort: 'SLUICE_SYSLOG_PORT',
       syslogTenant: 'SLUICE_SYSLOG_TENANT',
     });
@@ -64,8 +66,11 @@ describe('readLocalConfig', () => {
         SLUICE_BATCH_BYTES: '1048576',
         SLUICE_MAX_BODY_BYTES: '2048',
         SLUICE_LOG_LEVEL: 'debug',
+        SLUICE_QUERY_WAIT_MS: '500',
+        SLUICE_SYSLOG_PORT: '5514',
+        SLUICE_SYSLOG_TENANT: 'acme',
       }),
-    ).toEqual({
+    ).toStrictEqual({
       port: 8080,
       host: '0.0.0.0',
       dataDir: '/var/lib/sluice',
@@ -74,6 +79,9 @@ describe('readLocalConfig', () => {
       batchBytes: 1_048_576,
       maxBodyBytes: 2048,
       logLevel: 'debug',
+      queryWaitMs: 500,
+      syslogPort: 5514,
+      syslogTenant: 'acme',
     });
   });
 

@@ -23,6 +23,8 @@ interface Column {
   /** output name */
   name: string;
   kind: Kind;
+  /** text that came from an attribute or a parse: sorted as a number when it reads as one */
+  loose?: boolean;
 }
 
 const KIND_OF: Record<ColumnType, Kind> = {
@@ -96,6 +98,7 @@ interface Layer {
 interface Typed {
   sql: string;
   kind: Kind;
+  loose?: boolean;
 }
 
 class Scope {
@@ -108,12 +111,12 @@ class Scope {
   field(name: string, b: Builder, pos?: number): Typed {
     const alias = ALIASES[name.toLowerCase()];
     const direct = this.columns.find((c) => c.name === (alias ?? name));
-    if (direct) return { sql: quoteIdent(direct.name), kind: direct.kind };
+    if (direct) return { sql: quoteIdent(direct.name), kind: direct.kind, ...(direct.loose ? { loose: true } : {}) };
     const hasAttributes = this.columns.some((c) => c.name === 'attributes' && c.kind === 'map');
     if (hasAttributes) {
       const key = name.startsWith('attributes.') ? name.slice('attributes.'.length) : name;
       if (key === '') throw new BadRequestError('attributes. needs a key after the dot');
-      return { sql: b.mapGet('"attributes"', key), kind: 'string' };
+      return { sql: b.mapGet('"attributes"', key), kind: 'string', loose: true };
     }
     throw new BadRequestError(
       `unknown field ${JSON.stringify(name)} in ${this.stage}${pos !== undefined ? ` (at offset ${pos})` : ''}; the fields here are: ${this.columns.map((c) => c.name).join(', ')}`,
@@ -208,7 +211,7 @@ function aggregateSql(a: Aggregate, scope: Scope, b: Builder): string {
       return `${a.fn}(${num(b, arg)})`;
     case 'min':
     case 'max':
-      return `${a.fn}(${arg.kind === 'string' && /^"attributes"|element_at/.test(arg.sql) ? num(b, arg) : arg.sql})`;
+      return `${a.fn}(${arg.loose ? num(b, arg) : arg.sql})`;
     case 'pct':
       return b.percentile(num(b, arg), a.percentile! / 100);
   }
@@ -240,6 +243,12 @@ function globToRegex(glob: string): string {
     .join('(.*?)')}$`;
 }
 
+/** ORDER BY terms: text from attributes sorts as numbers when it reads as one, then as text. */
+function orderTerm(sql: string, loose: boolean | undefined, desc: boolean): string {
+  const dir = desc ? 'DESC' : 'ASC';
+  return loose ? `TRY_CAST(${sql} AS DOUBLE) ${dir} NULLS LAST, ${sql} ${dir} NULLS LAST` : `${sql} ${dir} NULLS LAST`;
+}
+
 function select(columns: { sql: string; name: string }[], from: string, tail = ''): string {
   return `SELECT ${columns.map((c) => `${c.sql} AS ${quoteIdent(c.name)}`).join(', ')} FROM (${from}) AS s${tail}`;
 }
@@ -258,7 +267,7 @@ function unique(names: string[], stage: string): void {
 export function compileStages(stages: Stage[], dialect: Dialect, limit?: number): CompiledQuery {
   const b = new Builder(dialect);
   let layer: Layer = { columns: BASE_COLUMNS, sql: `SELECT * FROM ${TABLE_NAME}` };
-  let lastSort: { keys: { name: string; desc: boolean }[] } | undefined;
+  let lastSort: { keys: { name: string; desc: boolean; loose?: boolean | undefined }[] } | undefined;
   let sawStats = false;
   let binColumn: string | undefined;
   let sawSort = false;
@@ -290,7 +299,7 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
         const kept = layer.columns.filter((c) => !stage.names.includes(c.name));
         unique(stage.names, 'parse');
         layer = {
-          columns: [...kept, ...stage.names.map((name) => ({ name, kind: 'string' as Kind }))],
+          columns: [...kept, ...stage.names.map((name) => ({ name, kind: 'string' as Kind, loose: true }))],
           sql: select([...passthrough(kept), ...extracted], layer.sql),
         };
         break;
@@ -299,10 +308,10 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
         const cols = stage.fields.map((f) => {
           const t = expr(f.expr, scope, b);
           const name = f.alias ?? (f.expr.kind === 'field' ? (ALIASES[f.expr.name.toLowerCase()] ?? f.expr.name) : exprLabel(f.expr));
-          return { sql: t.sql, name, kind: t.kind };
+          return { sql: t.sql, name, kind: t.kind, loose: t.loose };
         });
         unique(cols.map((c) => c.name), 'fields');
-        layer = { columns: cols.map((c) => ({ name: c.name, kind: c.kind })), sql: select(cols, layer.sql) };
+        layer = { columns: cols.map((c) => ({ name: c.name, kind: c.kind, ...(c.loose ? { loose: true } : {}) })), sql: select(cols, layer.sql) };
         break;
       }
       case 'stats': {
@@ -311,7 +320,7 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
         const all = [...groups, ...aggs];
         unique(all.map((c) => c.name), 'stats');
         const groupBy = groups.length > 0 ? ` GROUP BY ${groups.map((_, i) => i + 1).join(', ')}` : '';
-        layer = { columns: all.map((c) => ({ name: c.name, kind: c.kind })), sql: `${select(all, layer.sql)}${groupBy}` };
+        layer = { columns: all.map((c) => ({ name: c.name, kind: c.kind, ...('loose' in c && c.loose ? { loose: true } : {}) })), sql: `${select(all, layer.sql)}${groupBy}` };
         sawStats = true;
         binColumn = groups.find((g) => g.isBin)?.name;
         break;
@@ -320,13 +329,13 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
         const keys = stage.keys.map((k) => {
           const t = expr(k.expr, scope, b);
           const name = k.expr.kind === 'field' ? (scope.columns.find((c) => c.name === (ALIASES[(k.expr as { name: string }).name.toLowerCase()] ?? (k.expr as { name: string }).name))?.name) : undefined;
-          return { sql: t.sql, name, desc: k.desc };
+          return { sql: t.sql, name, desc: k.desc, loose: t.loose };
         });
-        const order = keys.map((k) => `${k.sql} ${k.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
+        const order = keys.map((k) => orderTerm(k.sql, k.loose, k.desc)).join(', ');
         // The ORDER BY takes effect with a LIMIT here (Trino drops an unlimited ORDER BY in a subquery); the
         // final order is applied again at the top.
         layer = { columns: layer.columns, sql: `${select(passthrough(layer.columns), layer.sql)} ORDER BY ${order}`, openOrder: true };
-        lastSort = keys.every((k) => k.name) ? { keys: keys.map((k) => ({ name: k.name!, desc: k.desc })) } : undefined;
+        lastSort = keys.every((k) => k.name) ? { keys: keys.map((k) => ({ name: k.name!, desc: k.desc, loose: k.loose })) } : undefined;
         sawSort = true;
         break;
       }
@@ -343,7 +352,7 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
       case 'dedup': {
         const keys = stage.fields.map((f) => expr(f, scope, b).sql);
         const order = lastSort
-          ? lastSort.keys.map((k) => `${quoteIdent(k.name)} ${k.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ')
+          ? lastSort.keys.map((k) => orderTerm(quoteIdent(k.name), k.loose, k.desc)).join(', ')
           : scope.columns.some((c) => c.name === 'ts')
             ? '"ts" DESC'
             : keys.join(', ');
@@ -359,7 +368,7 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
   const has = (n: string) => layer.columns.some((c) => c.name === n);
   let finalOrder: string | undefined;
   if (lastSort && lastSort.keys.every((k) => has(k.name))) {
-    finalOrder = lastSort.keys.map((k) => `${quoteIdent(k.name)} ${k.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
+    finalOrder = lastSort.keys.map((k) => orderTerm(quoteIdent(k.name), layer.columns.find((c) => c.name === k.name)?.loose, k.desc)).join(', ');
   } else if (!sawSort && sawStats && binColumn && has(binColumn)) {
     finalOrder = `${quoteIdent(binColumn)} ASC`;
   } else if (!sawSort && !sawStats && has('ts')) {
@@ -369,7 +378,7 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
   return { sql: top, params: b.params };
 }
 
-function groupSql(g: { expr: GroupKey; alias?: string }, scope: Scope, b: Builder): { sql: string; name: string; kind: Kind; isBin: boolean } {
+function groupSql(g: { expr: GroupKey; alias?: string }, scope: Scope, b: Builder): { sql: string; name: string; kind: Kind; isBin: boolean; loose?: boolean } {
   if (g.expr.kind === 'bin') {
     const ts = scope.field('ts', b);
     if (ts.kind !== 'timestamp') throw new BadRequestError('bin() groups by time, but ts is not among the fields here');
@@ -378,7 +387,7 @@ function groupSql(g: { expr: GroupKey; alias?: string }, scope: Scope, b: Builde
   const t = expr(g.expr.expr, scope, b);
   const e = g.expr.expr;
   const name = g.alias ?? (e.kind === 'field' ? (ALIASES[e.name.toLowerCase()] ?? e.name) : exprLabel(e));
-  return { sql: t.sql, name, kind: t.kind, isBin: false };
+  return { sql: t.sql, name, kind: t.kind, isBin: false, ...(t.loose ? { loose: true } : {}) };
 }
 
 /** Parses and compiles a pipeline query for a dialect. */
