@@ -4,4 +4,9 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { buildCli } = await import('../lambdas/local/cli.ts');
-await buildCli().parseAsync(process.argv);
+try {
+  await buildCli().parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`sluice: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

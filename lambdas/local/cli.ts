@@ -14,6 +14,7 @@ import { DEFAULT_EVENT_LIMITS, normalizeTextLine, type RecordContext } from '../
 import { microsToIso } from '../../shared/domain/normalize/timestamp.js';
 import type { LogEvent } from '../../shared/domain/schema.js';
 import { isValidZone } from '../../shared/domain/normalize/zone.js';
+import { ENV } from '../../shared/config/env.js';
 
 function parseMultiline(value: string): Multiline {
   if (value === 'auto' || value === 'off') return value;
@@ -178,6 +179,89 @@ async function ingestCommand(file: string, opts: IngestOptions): Promise<void> {
   if (rejected > 0) process.exitCode = 2;
 }
 
+interface QueryOptions {
+  url: string;
+  key?: string;
+  since?: string;
+  start?: string;
+  end?: string;
+  limit: number;
+  format: 'table' | 'json' | 'csv';
+  sql: boolean;
+}
+
+interface QueryResponse {
+  status: 'complete' | 'running';
+  token: string;
+  columns?: { name: string; type: string }[];
+  rows?: unknown[][];
+  nextToken?: string;
+  stats?: { rows: number; bytesScanned: number; elapsedMs: number; rangeHours: number };
+  message?: string;
+}
+
+async function queryApi(opts: QueryOptions, path: string, init: RequestInit): Promise<{ status: number; body: QueryResponse }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (opts.key) headers['authorization'] = `Bearer ${opts.key}`;
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, opts.url), { ...init, headers });
+  } catch (err) {
+    throw new Error(`cannot reach ${opts.url}: ${String((err as Error).cause ?? (err as Error).message)}`);
+  }
+  const body = (await res.json().catch(() => ({ message: res.statusText }))) as QueryResponse;
+  if (res.status >= 400) throw new Error(`${res.status}: ${body.message ?? 'request failed'}`);
+  return { status: res.status, body };
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function csvCell(v: unknown): string {
+  const s = cell(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** A plain aligned table; long cells are cut so a row stays on one line. */
+function table(columns: string[], rows: unknown[][]): string {
+  const cells = [columns, ...rows.map((r) => r.map((v) => cell(v).replace(/\s+/g, ' ').slice(0, 120)))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+async function queryCommand(text: string, opts: QueryOptions): Promise<void> {
+  const range = opts.start ? { start: opts.start, ...(opts.end ? { end: opts.end } : {}) } : { start: `-${opts.since ?? '15m'}`, ...(opts.end ? { end: opts.end } : {}) };
+  const request = { [opts.sql ? 'sql' : 'query']: text, ...range, limit: opts.limit };
+  let { body } = await queryApi(opts, '/v1/query', { method: 'POST', body: JSON.stringify(request) });
+  let pause = 100;
+  while (body.status === 'running') {
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(pause * 2, 2000);
+    ({ body } = await queryApi(opts, `/v1/query/${encodeURIComponent(body.token)}`, { method: 'GET' }));
+  }
+  const columns = (body.columns ?? []).map((c) => c.name);
+  const rows = [...(body.rows ?? [])];
+  let next = body.nextToken;
+  while (next) {
+    const page = await queryApi(opts, `/v1/query/${encodeURIComponent(body.token)}?nextToken=${encodeURIComponent(next)}`, { method: 'GET' });
+    rows.push(...(page.body.rows ?? []));
+    next = page.body.nextToken;
+  }
+  if (opts.format === 'json') {
+    for (const r of rows) process.stdout.write(`${JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, r[i]])))}\n`);
+  } else if (opts.format === 'csv') {
+    process.stdout.write(`${columns.map(csvCell).join(',')}\n`);
+    for (const r of rows) process.stdout.write(`${r.map(csvCell).join(',')}\n`);
+  } else {
+    process.stdout.write(`${table(columns, rows)}\n`);
+    const s = body.stats;
+    if (s) process.stderr.write(`${rows.length} rows, ${s.bytesScanned} bytes scanned, ${s.elapsedMs} ms, over ${s.rangeHours} h\n`);
+  }
+}
+
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
@@ -203,11 +287,28 @@ export function buildCli(): Command {
       .command('ingest')
       .argument('<file>', "a log file, or '-' for standard input")
       .description('send a file to a running Sluice server')
-      .addOption(new Option('--url <url>', 'the server').env('SLUICE_URL').default('http://127.0.0.1:4318'))
-      .addOption(new Option('--key <key>', 'API key').env('SLUICE_API_KEY'))
+      .addOption(new Option('--url <url>', 'the server').env(ENV.cliUrl).default('http://127.0.0.1:4318'))
+      .addOption(new Option('--key <key>', 'API key').env(ENV.cliKey))
       .addOption(new Option('--batch-bytes <n>', 'bytes per request').default(1024 * 1024).argParser(positiveInt))
       .addOption(new Option('--retries <n>', 'retries per request when the server is unavailable').default(8).argParser(positiveInt))
       .option('--no-progress', 'no progress bar'),
   ).action((file: string, opts: IngestOptions) => ingestCommand(file, opts));
+
+  program
+    .command('query')
+    .argument('<query>', 'a pipeline query, e.g. \'filter level = "error" | stats count(*) by service, bin(5m)\'')
+    .description('run a query on a Sluice server and print the rows')
+    .addOption(new Option('--url <url>', 'the server').env(ENV.cliUrl).default('http://127.0.0.1:4318'))
+    .addOption(new Option('--key <key>', 'API key').env(ENV.cliKey))
+    .option('--since <duration>', 'how far back from now: 15m, 2h, 7d (default 15m)')
+    .option('--start <time>', 'start of the range (ISO 8601, epoch ms, or -2h)')
+    .option('--end <time>', 'end of the range (default now)')
+    .addOption(new Option('--limit <n>', 'most rows').default(1000).argParser(positiveInt))
+    .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table'))
+    .option('--sql', 'the argument is SQL over the table logs (needs an admin key)', false)
+    .action((text: string, opts: QueryOptions) => {
+      if (opts.since && !/^\d+[smhd]$/.test(opts.since)) throw new InvalidArgumentError('--since takes a duration such as 15m, 2h or 7d');
+      return queryCommand(text, opts);
+    });
   return program;
 }

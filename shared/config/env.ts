@@ -15,6 +15,9 @@ export const ENV = {
   maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
   logLevel: 'SLUICE_LOG_LEVEL',
   queryWaitMs: 'SLUICE_QUERY_WAIT_MS',
+  /** the CLI's server and key (read by the CLI, not by the server) */
+  cliUrl: 'SLUICE_URL',
+  cliKey: 'SLUICE_API_KEY',
   syslogPort: 'SLUICE_SYSLOG_PORT',
   syslogTenant: 'SLUICE_SYSLOG_TENANT',
 } as const;

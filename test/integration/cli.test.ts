@@ -110,3 +110,30 @@ describe('sluice ingest', () => {
     expect(rows).toEqual([300, 300]);
   });
 });
+
+describe('sluice query', () => {
+  it('runs a pipeline query against a server and prints a table, JSON lines or CSV', async () => {
+    const stack = await startTestStack({ SLUICE_API_KEYS: 'cli-query-key1:acme:ingest+query', SLUICE_QUERY_WAIT_MS: '0' });
+    try {
+      const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ level: i % 3 === 0 ? 'error' : 'info', service: i % 2 ? 'api' : 'web', msg: `m${i}, "quoted"` }));
+      await call(`${stack.url}/v1/logs`, { method: 'POST', raw: lines.join('\n'), headers: { authorization: 'Bearer cli-query-key1', 'content-type': 'application/x-ndjson' } });
+      const env = { SLUICE_URL: stack.url, SLUICE_API_KEY: 'cli-query-key1' };
+      await eventually(async () => {
+        const r = await run(['query', 'stats count(*) as n', '--since', '1h', '--format', 'json'], env);
+        return r.stdout.trim() === '{"n":30}' ? true : undefined;
+      });
+      const t = await run(['query', 'filter level = "error" | stats count(*) as errors by service | sort service', '--since', '1h'], env);
+      expect(t.code).toBe(0);
+      expect(t.stdout.trim().split('\n')).toEqual(['service  errors', '-------  ------', 'api      5', 'web      5']);
+      const csv = await run(['query', 'fields message | filter message like "m1,"', '--since', '1h', '--format', 'csv'], env);
+      expect(csv.stdout).toBe('message\n"m1, ""quoted"""\n');
+      const bad = await run(['query', 'filter level =', '--since', '1h'], env);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/400: line 1, column 15/);
+      const noKey = await run(['query', 'stats count(*)'], { SLUICE_URL: stack.url, SLUICE_API_KEY: '' });
+      expect(noKey.stderr).toMatch(/401/);
+    } finally {
+      await stack.cleanup();
+    }
+  });
+});

@@ -35,6 +35,8 @@ describe('ENV', () => {
       maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
       logLevel: 'SLUICE_LOG_LEVEL',
       queryWaitMs: 'SLUICE_QUERY_WAIT_MS',
+      cliUrl: 'SLUICE_URL',
+      cliKey: 'SLUICE_API_KEY',
       syslogPort: 'SLUICE_SYSLOG_PORT',
       syslogTenant: 'SLUICE_SYSLOG_TENANT',
     });
