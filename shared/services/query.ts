@@ -86,7 +86,7 @@ export function makeQueryService({ engine, clock, tokenSecret, waitBudgetMs = 30
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new BadRequestError(`limit must be an integer from 1 to ${MAX_LIMIT}`);
       if ((req.query === undefined) === (req.sql === undefined)) throw new BadRequestError('send either "query" (the pipeline language) or "sql", not both');
 
-      const compiled = req.query !== undefined ? { ...compilePipeline(req.query, engine.dialect), trusted: true } : { sql: req.sql!, params: [], trusted: false };
+      const compiled = req.query !== undefined ? { ...compilePipeline(req.query, engine.dialect, limit), trusted: true } : { sql: req.sql!, params: [], trusted: false };
       const id = await engine.start({ tenant: req.tenant, startMs, endMs, sql: compiled.sql, params: compiled.params, limit, trusted: compiled.trusted });
       const token = signQueryToken({ id, tenant: req.tenant, start: startMs, end: endMs, exp: now + TOKEN_TTL_MS }, tokenSecret);
       const range = { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() };
