@@ -184,6 +184,17 @@ describe('AthenaQueryEngine.start', () => {
     expect(parseTrino(sql)).toEqual({ ok: true });
   });
 
+  it.each([
+    ['SELECT * FROM logs ORDER BY ts OFFSET 10', 'SELECT * FROM logs ORDER BY ts OFFSET 10\nLIMIT 50'],
+    ['SELECT * FROM logs ORDER BY ts FETCH FIRST 500 ROWS WITH TIES', 'SELECT * FROM logs ORDER BY ts LIMIT 50'],
+    ['SELECT * FROM logs ORDER BY ts LIMIT ALL', 'SELECT * FROM logs ORDER BY ts LIMIT 50'],
+    ['SELECT service FROM logs UNION SELECT host FROM logs ORDER BY 1 LIMIT 7', 'SELECT service FROM logs UNION SELECT host FROM logs ORDER BY 1 LIMIT 7'],
+    ["SELECT 'a;b' AS x FROM logs; -- done", "SELECT 'a;b' AS x FROM logs\nLIMIT 50"],
+  ])('caps the row count of %s', async (sql, sent) => {
+    const text = prepareSelect(sql, { trusted: false, limit: 50 }).text;
+    expect(text).toBe(sent);
+  });
+
   it('refuses a tenant id that is not one, before anything is sent', async () => {
     await expect(engine().start(query({ tenant: "acme' OR 'x'='x" }))).rejects.toThrow(QueryError);
     expect(athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);

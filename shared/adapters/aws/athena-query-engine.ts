@@ -153,6 +153,7 @@ export class AthenaQueryEngine implements QueryEngine {
     if (!Number.isInteger(q.limit) || q.limit < 1) throw new QueryError('limit must be a positive integer');
     if (!q.trusted && q.params.length > 0) throw new QueryError('query parameters are not supported in sql; write the values inline');
 
+    if (Buffer.byteLength(q.sql, 'utf8') > MAX_QUERY_BYTES) throw new QueryError(`the query is longer than Athena accepts (${MAX_QUERY_BYTES} bytes)`);
     const statement = prepareSelect(q.sql, { trusted: q.trusted, limit: q.limit });
     if (statement.placeholders !== q.params.length) {
       throw new QueryError(`the query has ${statement.placeholders} placeholders but ${q.params.length} values were given`);
