@@ -144,7 +144,7 @@ export class AthenaQueryEngine implements QueryEngine {
     this.source = `${quoteIdentifier(deps.database)}.${quoteIdentifier(deps.table)}`;
   }
 
-  /** The SQL Athena runs and its ExecutionParameters (exported for tests through start()). */
+  /** The SQL Athena runs and its ExecutionParameters, engine values first, then the query's in text order. */
   private buildSql(q: ScopedQuery): { sql: string; params: string[] } {
     if (!TENANT_PATTERN.test(q.tenant)) throw new QueryError(`invalid tenant id ${JSON.stringify(q.tenant.slice(0, 80))}`);
     if (!Number.isFinite(q.startMs) || !Number.isFinite(q.endMs) || q.endMs <= q.startMs) {

@@ -76,8 +76,9 @@ export function partitionProjectionParameters(location: string, firstDay = '2020
     'projection.tenant.type': 'injected',
     'projection.dt.type': 'date',
     'projection.dt.format': 'yyyy-MM-dd',
-    // One day ahead: events are partitioned by their own time, which may run ahead of the clock.
-    'projection.dt.range': `${firstDay},NOW+1DAY`,
+    // One day ahead: events are partitioned by their own time, which may run ahead of the clock. (Units are
+    // ChronoUnit names, as in the documented NOW-3YEARS.)
+    'projection.dt.range': `${firstDay},NOW+1DAYS`,
     'projection.dt.interval': '1',
     'projection.dt.interval.unit': 'DAYS',
     'projection.hour.type': 'integer',
