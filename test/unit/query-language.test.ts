@@ -176,3 +176,46 @@ describe('syntax and name errors', () => {
     expect(() => compilePipeline('stats count(*) as n by service | filter level = "error"', 'duckdb')).toThrow(/unknown field "level" in filter.*service, n/);
   });
 });
+
+describe('the same pipelines compiled for Trino (Athena)', () => {
+  const QUERIES = [
+    '"CONNECTION refused" pay',
+    'filter service = "api" and level != "info" and duration_ms >= 100 and duration_ms < 900 and severity > 5 and severity <= 17 | fields event_id',
+    'filter message like "refused" or message like /user=(bob|alice)/ or `http.path` =~ /^\\/(pay|cart)$/ or message not like "ok"',
+    'filter level in ["error", "warn"] and level not in ["debug"] and http.status in [404, 500] and not (service = "db") and ispresent(region) and isempty(user)',
+    'fields @timestamp, @message as msg, `http.path` as path, service | limit 3',
+    'parse message "* user=* action=*" as what, user, action | stats count(*) as n by user, action | sort n desc, user asc, action asc',
+    'parse message /user=(?<user>\\w+) action=(?<act>\\w+)/ | filter act = "pay" | stats count_distinct(user) as users',
+    'stats count(*) as n, count_distinct(host) as hosts, sum(duration_ms) as total, avg(duration_ms) as mean, min(duration_ms) as lo, max(duration_ms) as hi, pct(duration_ms, 95) as p95 by service',
+    'filter level = "error" | stats count(*) as errors by bin(5m), service',
+    'sort duration_ms desc | limit 5 | fields event_id, duration_ms',
+    'sort @timestamp desc | dedup service | fields service, event_id',
+    'filter strlen(service) = 3 and duration_ms * 2 > 1800 | fields toupper(service) as svc, duration_ms / 1000 as secs | sort secs desc | limit 1',
+    'filter @timestamp > "2024-05-01T10:30:00Z" and message like "it\'s" | stats count(*)',
+  ];
+
+  it.each(QUERIES)('%s', async (query) => {
+    const { parseTrino } = await import('../../shared/adapters/aws/trino-sql-guard.js');
+    const c = compilePipeline(query, 'trino', 100);
+    expect(parseTrino(c.sql)).toEqual({ ok: true });
+    // Placeholders outside string literals and quoted names: one per value.
+    const bare = c.sql.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""');
+    expect(bare.split('?').length - 1).toBe(c.params.length);
+    // Parameters only where Athena takes them: every ? sits after a WHERE.
+    for (const m of bare.matchAll(/\?/g)) expect(bare.lastIndexOf('WHERE', m.index)).toBeGreaterThanOrEqual(0);
+    expect(c.sql).not.toMatch(/\$\d/);
+  });
+
+  it('writes the values it must inline as escaped literals, never as raw text', () => {
+    const c = compilePipeline('parse message "it\'s * here" as x | fields `a\'b` as y | sort y', 'trino');
+    expect(c.sql).toContain("'^it''s (.*?) here$'");
+    expect(c.sql).toContain("element_at(\"attributes\", 'a''b')");
+    expect(c.sql).not.toMatch(/[^']'b'/);
+  });
+
+  it('writes the same pipeline with DuckDB placeholders numbered after the engine’s own two', () => {
+    const c = compilePipeline('filter level = "error" and service = "api"', 'duckdb');
+    expect(c.sql).toMatch(/\$3.*\$4/s);
+    expect(c.params).toEqual(['error', 'api']);
+  });
+});

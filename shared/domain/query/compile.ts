@@ -50,13 +50,47 @@ function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** A Trino literal for a value (only quotes need escaping in Trino string literals). */
+export function trinoLiteral(value: Param): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new BadRequestError('numbers in queries must be finite');
+    const text = String(value);
+    return /^-?\d+(\.\d+)?$/.test(text) ? text : `DOUBLE '${text}'`;
+  }
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+const MARK = '\u0001';
+
 class Builder {
-  readonly params: Param[] = [];
+  private readonly values: Param[] = [];
+  /**
+   * Athena takes `?` parameters only in WHERE clauses; elsewhere (select lists, GROUP BY, ORDER BY) a
+   * Trino value is written as an escaped literal instead. DuckDB binds parameters anywhere.
+   */
+  inWhere = false;
   constructor(readonly dialect: Dialect) {}
 
   param(value: Param): string {
-    this.params.push(value);
-    return this.dialect === 'duckdb' ? `$${this.params.length + 2}` : '?';
+    if (this.dialect === 'trino' && !this.inWhere) return trinoLiteral(value);
+    this.values.push(value);
+    return `${MARK}${this.values.length - 1}${MARK}`;
+  }
+
+  /**
+   * Resolves parameter markers: `$n` for DuckDB (after the engine's own $1 and $2); `?` for Trino, with
+   * values in text order, repeated where a marker repeats (an expression can appear twice in the SQL).
+   */
+  finish(sql: string): CompiledQuery {
+    const params: Param[] = [];
+    const text = sql.replace(new RegExp(`${MARK}(\\d+)${MARK}`, 'g'), (_m, i: string) => {
+      if (this.dialect === 'duckdb') return `$${Number(i) + 3}`;
+      params.push(this.values[Number(i)]!);
+      return '?';
+    });
+    return { sql: text, params: this.dialect === 'duckdb' ? [...this.values] : params };
   }
   mapGet(map: string, key: string): string {
     return this.dialect === 'duckdb' ? `${map}[${this.param(key)}]` : `element_at(${map}, ${this.param(key)})`;
@@ -278,12 +312,16 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
       case 'search': {
         const message = scope.columns.some((c) => c.name === 'message') ? '"message"' : undefined;
         if (!message) throw new BadRequestError('search terms look in message, which is not among the fields here; put the search before fields or stats');
+        b.inWhere = true;
         const conds = stage.terms.map((t) => b.contains(message, t, true));
+        b.inWhere = false;
         layer = { columns: layer.columns, sql: `${select(passthrough(layer.columns), layer.sql)} WHERE ${conds.join(' AND ')}` };
         break;
       }
       case 'filter': {
+        b.inWhere = true;
         const cond = expr(stage.expr, scope, b);
+        b.inWhere = false;
         layer = { columns: layer.columns, sql: `${select(passthrough(layer.columns), layer.sql)} WHERE coalesce(${cond.sql}, false)` };
         break;
       }
@@ -375,7 +413,7 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
     finalOrder = '"ts" DESC';
   }
   const top = `${select(passthrough(layer.columns), layer.sql)}${finalOrder ? ` ORDER BY ${finalOrder}` : ''}${limit ? ` LIMIT ${Math.floor(limit)}` : ''}`;
-  return { sql: top, params: b.params };
+  return b.finish(top);
 }
 
 function groupSql(g: { expr: GroupKey; alias?: string }, scope: Scope, b: Builder): { sql: string; name: string; kind: Kind; isBin: boolean; loose?: boolean } {
