@@ -17,7 +17,8 @@ async function main(): Promise<void> {
     '',
     'Send a log line, then query it (it is stored within a couple of seconds):',
     `  curl -sS ${url}/v1/logs${auth} -H 'content-type: application/json' -d '{"level":"info","service":"demo","msg":"hello from curl"}'`,
-    `  curl -sS ${url}/v1/query${auth} -H 'content-type: application/json' -d '{"sql":"SELECT ts, level, service, message FROM logs ORDER BY ts DESC LIMIT 10"}'`,
+    `  curl -sS ${url}/v1/query${auth} -H 'content-type: application/json' -d '{"query":"fields @timestamp, level, service, @message | limit 10"}'`,
+    `  npx sluice query 'stats count(*) by level' --since 15m`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
