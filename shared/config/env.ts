@@ -83,3 +83,67 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     syslogTenant: c[ENV.syslogTenant],
   };
 }
+
+/**
+ * The Lambdas' environment, set by the CDK stack (infra/ imports AWS_ENV for the names). Each Lambda reads
+ * only what it needs: readAwsConfig(['bucket', 'queueUrl']) fails at cold start naming any missing one.
+ */
+export const AWS_ENV = {
+  bucket: 'SLUICE_BUCKET',
+  queueUrl: 'SLUICE_QUEUE_URL',
+  workgroup: 'SLUICE_ATHENA_WORKGROUP',
+  database: 'SLUICE_GLUE_DATABASE',
+  table: 'SLUICE_GLUE_TABLE',
+  /** Secrets Manager secret holding the API keys as SHA-256 hashes (JSON) */
+  keysSecretArn: 'SLUICE_KEYS_SECRET_ARN',
+  /** Secrets Manager secret holding the HMAC secret for query tokens */
+  tokenSecretArn: 'SLUICE_TOKEN_SECRET_ARN',
+  topicArn: 'SLUICE_TOPIC_ARN',
+  maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
+  queryWaitMs: 'SLUICE_QUERY_WAIT_MS',
+  logLevel: 'SLUICE_LOG_LEVEL',
+} as const;
+
+export type AwsSetting = keyof typeof AWS_ENV;
+
+export interface AwsConfig {
+  bucket: string;
+  queueUrl: string;
+  workgroup: string;
+  database: string;
+  table: string;
+  keysSecretArn: string;
+  tokenSecretArn: string;
+  topicArn: string;
+  maxBodyBytes: number;
+  queryWaitMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+const AWS_DEFAULTS: Partial<Record<AwsSetting, string>> = { maxBodyBytes: String(6 * 1024 * 1024), queryWaitMs: '3000', logLevel: 'info' };
+
+/** Reads the named settings; any missing or invalid one fails with its variable name. */
+export function readAwsConfig<K extends AwsSetting>(needed: readonly K[], env: Record<string, string | undefined> = process.env): Pick<AwsConfig, K> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const key of needed) {
+    const name = AWS_ENV[key];
+    const raw = env[name]?.trim() || AWS_DEFAULTS[key];
+    if (raw === undefined || raw === '') {
+      problems.push(`${name} is not set`);
+      continue;
+    }
+    if (key === 'maxBodyBytes' || key === 'queryWaitMs') {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0) problems.push(`${name} must be a whole number (got ${JSON.stringify(raw)})`);
+      out[key] = n;
+    } else if (key === 'logLevel') {
+      if (!['debug', 'info', 'warn', 'error'].includes(raw)) problems.push(`${name} must be debug, info, warn or error`);
+      out[key] = raw;
+    } else {
+      out[key] = raw;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join('\n  ')}`);
+  return out as Pick<AwsConfig, K>;
+}
