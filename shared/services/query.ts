@@ -31,12 +31,12 @@ export type QueryAnswer =
   | ({ status: 'complete'; token: string; range: QueryRange } & Omit<QueryPage, 'stats'> & { stats: QueryStats & { rangeHours: number } })
   | { status: 'running'; token: string; range: QueryRange };
 
-function toMs(value: string | number, name: string): number {
+function toMs(value: string | number, name: string, now: number): number {
   if (typeof value === 'string') {
     // Relative times: "now", "-15m", "-2h", "-7d".
     const rel = /^(?:now)?\s*-\s*(\d+)\s*(s|m|h|d)$/i.exec(value.trim());
-    if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2]!.toLowerCase() as 's']!;
-    if (value.trim().toLowerCase() === 'now') return Date.now();
+    if (rel) return now - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2]!.toLowerCase() as 's']!;
+    if (value.trim().toLowerCase() === 'now') return now;
   }
   const micros = parseTimestampMicros(value);
   if (micros === undefined) {
@@ -79,8 +79,8 @@ export function makeQueryService({ engine, clock, tokenSecret, waitBudgetMs = 30
   return {
     async run(req: QueryRequest): Promise<QueryAnswer> {
       const now = clock.now();
-      const endMs = req.end === undefined ? now : toMs(req.end, 'end');
-      const startMs = req.start === undefined ? endMs - DEFAULT_RANGE_MS : toMs(req.start, 'start');
+      const endMs = req.end === undefined ? now : toMs(req.end, 'end', now);
+      const startMs = req.start === undefined ? endMs - DEFAULT_RANGE_MS : toMs(req.start, 'start', now);
       if (startMs >= endMs) throw new BadRequestError('start must be before end');
       const limit = req.limit ?? DEFAULT_LIMIT;
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new BadRequestError(`limit must be an integer from 1 to ${MAX_LIMIT}`);
