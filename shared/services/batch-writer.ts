@@ -56,15 +56,19 @@ export function objectKeyFor(partition: Partition, batchId: string, firstIngestM
   return `${partitionPrefix(partition)}${stamp}-${batchId}.parquet`;
 }
 
+/** Told about events once they are stored (real-time alert rules). Its failures never fail the batch. */
+export type StoredEventsObserver = (tenant: string, events: readonly LogEvent[]) => Promise<void>;
+
 export interface BatchWriterDeps {
   store: ObjectStore;
   clock: Clock;
   logger: Logger;
+  observers?: readonly StoredEventsObserver[];
   /** How many objects to put at once. */
   putConcurrency?: number;
 }
 
-export function makeBatchWriter({ store, clock, logger, putConcurrency = 4 }: BatchWriterDeps) {
+export function makeBatchWriter({ store, clock, logger, putConcurrency = 4, observers = [] }: BatchWriterDeps) {
   return {
     /**
      * Records that these messages will never be stored (they went to the dead-letter queue), so their
@@ -140,6 +144,15 @@ export function makeBatchWriter({ store, clock, logger, putConcurrency = 4 }: Ba
       await runLimited(receiptPuts, putConcurrency);
 
       const events = decoded.reduce((n, m) => n + m.events.length, 0);
+      if (observers.length > 0) {
+        const byTenant = new Map<string, LogEvent[]>();
+        for (const m of decoded) byTenant.set(m.tenant, [...(byTenant.get(m.tenant) ?? []), ...m.events]);
+        for (const observe of observers) {
+          for (const [tenant, evs] of byTenant) {
+            await observe(tenant, evs).catch((err: unknown) => logger.error('an observer of stored events failed', { error: (err as Error).message }));
+          }
+        }
+      }
       logger.debug('batch stored', { batchId, messages: decoded.length, events, files: puts.length });
       return { files: groups.map((g) => objectKeyFor(g.partition, batchId, firstIngest)), events, poisoned };
     },

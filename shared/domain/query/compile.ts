@@ -181,6 +181,8 @@ const SCALAR_FUNCTIONS: Record<string, { args: number; kind: Kind; sql: (b: Buil
   abs: { args: 1, kind: 'number', sql: (b, [a]) => `abs(${num(b, a!)})` },
   floor: { args: 1, kind: 'number', sql: (b, [a]) => `floor(${num(b, a!)})` },
   ceil: { args: 1, kind: 'number', sql: (b, [a]) => `ceil(${num(b, a!)})` },
+  /** tag("deploy"): the event carries this tag */
+  tag: { args: 1, kind: 'boolean', sql: (b, [a]) => (b.dialect === 'duckdb' ? `list_contains("tags", ${a!.sql})` : `contains("tags", ${a!.sql})`) },
 };
 
 function num(b: Builder, t: Typed): string {

@@ -485,3 +485,16 @@ export function parsePipeline(query: string): Stage[] {
   if (query.length > MAX_QUERY_LENGTH) throw new BadRequestError(`the query is longer than ${MAX_QUERY_LENGTH} characters`);
   return new Parser(query, lex(query)).parse();
 }
+
+/** Whether a pipeline has a stats stage, and the text of the stages before the first one. */
+export function statsSplit(query: string): { hasStats: boolean; before: string } {
+  const tokens = lex(query);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const atStageStart = i === 0 || (tokens[i - 1]!.kind === 'punct' && tokens[i - 1]!.text === '|');
+    if (atStageStart && t.kind === 'ident' && t.value !== 'quoted' && t.text.toLowerCase() === 'stats') {
+      return { hasStats: true, before: i === 0 ? '' : query.slice(0, tokens[i - 1]!.pos).trim() };
+    }
+  }
+  return { hasStats: false, before: query.trim() };
+}
