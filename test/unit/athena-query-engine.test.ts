@@ -524,7 +524,7 @@ describe('Glue schema', () => {
       'projection.tenant.type': 'injected',
       'projection.dt.type': 'date',
       'projection.hour.type': 'integer',
-      'storage.location.template': 's3://bucket/events/tenant=${tenant}/dt=${dt}/hour=${hour}',
+      'storage.location.template': 's3://bucket/events/tenant=${tenant}/dt=${dt}/hour=${hour}/',
     });
   });
 });
