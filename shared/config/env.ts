@@ -20,6 +20,13 @@ export const ENV = {
   cliKey: 'SLUICE_API_KEY',
   syslogPort: 'SLUICE_SYSLOG_PORT',
   syslogTenant: 'SLUICE_SYSLOG_TENANT',
+  alertsFile: 'SLUICE_ALERTS_FILE',
+  alertsTickMs: 'SLUICE_ALERTS_TICK_MS',
+  alertsDelayMs: 'SLUICE_ALERTS_DELAY_MS',
+  slackWebhooks: 'SLUICE_SLACK_WEBHOOKS',
+  smtpUrl: 'SLUICE_SMTP_URL',
+  smtpFrom: 'SLUICE_SMTP_FROM',
+  uiUrl: 'SLUICE_UI_URL',
 } as const;
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -36,6 +43,16 @@ const localSchema = z.object({
   [ENV.queryWaitMs]: intFrom(0, 25_000).default(3000),
   [ENV.syslogPort]: intFrom(0, 65535).optional(),
   [ENV.syslogTenant]: z.string().refine(isValidTenant, { message: "must be 1-63 characters of a-z, 0-9, '-', '_'" }).optional(),
+  [ENV.alertsFile]: z.string().min(1).optional(),
+  [ENV.alertsTickMs]: intFrom(1000, 3_600_000).default(60_000),
+  [ENV.alertsDelayMs]: intFrom(0, 3_600_000).default(60_000),
+  [ENV.slackWebhooks]: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]+=https?:\/\/[^\s,]+)(,[A-Za-z0-9_-]+=https?:\/\/[^\s,]+)*$/, 'use name=https://hooks.slack.com/…,other=…')
+    .optional(),
+  [ENV.smtpUrl]: z.string().regex(/^smtps?:\/\//, 'use smtp://user:pass@host:port or smtps://…').optional(),
+  [ENV.smtpFrom]: z.string().min(3).default('sluice@localhost'),
+  [ENV.uiUrl]: z.string().url().optional(),
 });
 
 export interface LocalConfig {
@@ -55,6 +72,15 @@ export interface LocalConfig {
   syslogPort?: number | undefined;
   /** The tenant syslog messages belong to when keys are configured (syslog carries no key). */
   syslogTenant?: string | undefined;
+  /** alert rules (alerts.yaml / alerts.json); default: one of those in the working directory, if present */
+  alertsFile?: string | undefined;
+  alertsTickMs: number;
+  alertsDelayMs: number;
+  /** name → Slack incoming-webhook URL */
+  slackWebhooks: Record<string, string>;
+  smtpUrl?: string | undefined;
+  smtpFrom: string;
+  uiUrl?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +107,13 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     queryWaitMs: c[ENV.queryWaitMs],
     syslogPort: c[ENV.syslogPort],
     syslogTenant: c[ENV.syslogTenant],
+    alertsFile: c[ENV.alertsFile],
+    alertsTickMs: c[ENV.alertsTickMs],
+    alertsDelayMs: c[ENV.alertsDelayMs],
+    slackWebhooks: Object.fromEntries((c[ENV.slackWebhooks] ?? '').split(',').filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])),
+    smtpUrl: c[ENV.smtpUrl],
+    smtpFrom: c[ENV.smtpFrom],
+    uiUrl: c[ENV.uiUrl],
   };
 }
 

@@ -11,6 +11,10 @@ const DEFAULTS: LocalConfig = {
   maxBodyBytes: 10 * 1024 * 1024,
   logLevel: 'info',
   queryWaitMs: 3000,
+  alertsTickMs: 60_000,
+  alertsDelayMs: 60_000,
+  slackWebhooks: {},
+  smtpFrom: 'sluice@localhost',
 };
 
 function errorOf(env: Record<string, string | undefined>): ConfigError {
@@ -39,6 +43,13 @@ describe('ENV', () => {
       cliKey: 'SLUICE_API_KEY',
       syslogPort: 'SLUICE_SYSLOG_PORT',
       syslogTenant: 'SLUICE_SYSLOG_TENANT',
+      alertsFile: 'SLUICE_ALERTS_FILE',
+      alertsTickMs: 'SLUICE_ALERTS_TICK_MS',
+      alertsDelayMs: 'SLUICE_ALERTS_DELAY_MS',
+      slackWebhooks: 'SLUICE_SLACK_WEBHOOKS',
+      smtpUrl: 'SLUICE_SMTP_URL',
+      smtpFrom: 'SLUICE_SMTP_FROM',
+      uiUrl: 'SLUICE_UI_URL',
     });
   });
 });
@@ -71,6 +82,13 @@ describe('readLocalConfig', () => {
         SLUICE_QUERY_WAIT_MS: '500',
         SLUICE_SYSLOG_PORT: '5514',
         SLUICE_SYSLOG_TENANT: 'acme',
+        SLUICE_ALERTS_FILE: 'rules.yaml',
+        SLUICE_ALERTS_TICK_MS: '5000',
+        SLUICE_ALERTS_DELAY_MS: '0',
+        SLUICE_SLACK_WEBHOOKS: 'ops=https://hooks.example/a,dev=http://127.0.0.1:9/b',
+        SLUICE_SMTP_URL: 'smtp://127.0.0.1:2525',
+        SLUICE_SMTP_FROM: 'alerts@example.com',
+        SLUICE_UI_URL: 'https://logs.example.com/q',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -84,6 +102,13 @@ describe('readLocalConfig', () => {
       queryWaitMs: 500,
       syslogPort: 5514,
       syslogTenant: 'acme',
+      alertsFile: 'rules.yaml',
+      alertsTickMs: 5000,
+      alertsDelayMs: 0,
+      slackWebhooks: { ops: 'https://hooks.example/a', dev: 'http://127.0.0.1:9/b' },
+      smtpUrl: 'smtp://127.0.0.1:2525',
+      smtpFrom: 'alerts@example.com',
+      uiUrl: 'https://logs.example.com/q',
     });
   });
 
