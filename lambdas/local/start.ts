@@ -41,7 +41,7 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-export async function startLocal(config: LocalConfig, overrides: { logger?: Logger; clock?: Clock } = {}) {
+export async function startLocal(config: LocalConfig, overrides: { logger?: Logger; clock?: Clock; /** tests drive alerts.tick() themselves */ manualAlerts?: boolean } = {}) {
   if (!config.apiKeys && !isLoopback(config.host)) {
     // Open mode serves anyone who can reach the port as tenant "default": only on this machine.
     throw new ConfigError(
@@ -58,6 +58,15 @@ export async function startLocal(config: LocalConfig, overrides: { logger?: Logg
     batchBytes: config.batchBytes,
     onDeadLetter: (entries) => deps.batchWriter.markFailed(entries.map((e) => ({ body: e.record.body, reason: e.reason }))),
   });
+  // The scheduler: EventBridge calls the alert handler every minute in AWS; here a timer does.
+  let alertTick: Promise<unknown> = Promise.resolve();
+  const alertTimer =
+    deps.alerts.rules.some((r) => !r.realtime) && !overrides.manualAlerts
+      ? setInterval(() => {
+          alertTick = alertTick.then(() => deps.alerts.tick()).catch((err: unknown) => logger.error('alert tick failed', { error: String(err) }));
+        }, config.alertsTickMs)
+      : undefined;
+  if (deps.rulesFile) logger.info(`alert rules: ${deps.alerts.rules.length} from ${deps.rulesFile}`);
   const server = createLocalServer({
     authorize: deps.handlers.authorize,
     handlers: { ingest: deps.handlers.ingest, query: deps.handlers.query },
@@ -86,6 +95,8 @@ export async function startLocal(config: LocalConfig, overrides: { logger?: Logg
     /** Stops accepting requests, writes everything pending, and releases the data directory. */
     close(): Promise<void> {
       closed ??= (async () => {
+        if (alertTimer) clearInterval(alertTimer);
+        await alertTick;
         await syslog?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -18,6 +18,15 @@ import { makeAuthorizer } from '../api/authorizer.js';
 import { makeIngestHandler } from '../api/ingest.js';
 import { makeQueryHandler } from '../api/query.js';
 import { makeBatchWriterHandler } from '../writer/batch-writer.js';
+import { ConsoleNotifier } from '../../shared/adapters/local/console-notifier.js';
+import { FsVersionedStore } from '../../shared/adapters/local/fs-versioned-store.js';
+import { SmtpNotifier } from '../../shared/adapters/local/smtp-notifier.js';
+import { SlackNotifier } from '../../shared/adapters/http/slack-notifier.js';
+import type { Channel } from '../../shared/domain/alerts/rules.js';
+import type { Notifier } from '../../shared/ports/notifier.js';
+import { makeAlertEvaluator } from '../../shared/services/alerts.js';
+import { makeRealtimeAlerts } from '../../shared/services/realtime-alerts.js';
+import { findRulesFile, loadRulesFile } from './alert-rules-file.js';
 
 export async function localDeps(config: LocalConfig, overrides: { logger?: Logger; clock?: Clock } = {}) {
   const logger = overrides.logger ?? new ConsoleLogger(config.logLevel);
@@ -28,13 +37,33 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
   const spool = await SpoolQueue.open({ dir: join(dataDir, 'spool'), logger });
   const engine = await DuckDbQueryEngine.open({ store });
 
-  const batchWriter = makeBatchWriter({ store, clock, logger });
+  // Alerts: rules from the rules file; channels as configured here (sns is the console locally).
+  const rulesFile = findRulesFile(config.alertsFile);
+  const rules = rulesFile ? loadRulesFile(rulesFile) : [];
+  const consoleNotifier = new ConsoleNotifier(logger);
+  const slack = new Map(Object.entries(config.slackWebhooks).map(([name, url]) => [name, new SlackNotifier({ webhookUrl: url })]));
+  const notifierFor = (c: Channel): Notifier | undefined => {
+    switch (c.kind) {
+      case 'console':
+      case 'sns':
+        return consoleNotifier;
+      case 'slack':
+        return slack.get(c.webhook);
+      case 'email':
+        return config.smtpUrl ? new SmtpNotifier(config.smtpUrl, config.smtpFrom, c.address) : undefined;
+    }
+  };
+  const alertState = new FsVersionedStore(store);
+  const realtime = makeRealtimeAlerts({ rules, state: alertState, notifierFor, clock, logger });
+  const queries = makeQueryService({ engine, clock, tokenSecret: randomBytes(32), waitBudgetMs: config.queryWaitMs });
+
+  const batchWriter = makeBatchWriter({ store, clock, logger, observers: rules.some((r) => r.realtime) ? [realtime.observe] : [] });
   const handlers = {
     authorize: makeAuthorizer({ keys: keyEntries ? new StaticKeyStore(keyEntries) : undefined, logger }),
     ingest: makeIngestHandler({ ingest: makeIngestService({ queue: spool, clock }), logger, maxBodyBytes: config.maxBodyBytes }),
     query: makeQueryHandler({
       // Query tokens only name executions this process holds in memory: a per-process secret is enough.
-      queries: makeQueryService({ engine, clock, tokenSecret: randomBytes(32), waitBudgetMs: config.queryWaitMs }),
+      queries,
       receipts: makeReceiptService({ store, clock }),
       logger,
     }),
@@ -50,6 +79,8 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
     engine,
     handlers,
     batchWriter,
+    rulesFile,
+    alerts: makeAlertEvaluator({ rules, queries, state: alertState, notifierFor, clock, logger, delayMs: config.alertsDelayMs, ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}) }),
     /** Open mode: no keys configured, every request is tenant "default". */
     open: keyEntries === undefined,
     keyCount: keyEntries?.length ?? 0,

@@ -1,16 +1,21 @@
 import { readLocalConfig, type LocalConfig } from '../../shared/config/env.js';
 import { startLocal, type LocalStack } from '../../lambdas/local/start.js';
 import { MemoryLogger } from './logger.js';
+import type { Clock } from '../../shared/ports/clock.js';
 import { tempDir } from './tmp.js';
 
 /** Local mode in this process on a free loopback port with a temporary data directory. */
-export async function startTestStack(env: Record<string, string> = {}): Promise<LocalStack & { logger: MemoryLogger; cleanup: () => Promise<void> }> {
-  const { dir, cleanup } = await tempDir();
+export async function startTestStack(
+  env: Record<string, string> = {},
+  overrides: { clock?: Clock; manualAlerts?: boolean; dataDir?: string } = {},
+): Promise<LocalStack & { logger: MemoryLogger; cleanup: () => Promise<void> }> {
+  const tmp = overrides.dataDir ? { dir: overrides.dataDir, cleanup: async () => {} } : await tempDir();
+  const { dir, cleanup } = tmp;
   const config: LocalConfig = readLocalConfig({ PORT: '0', SLUICE_DATA_DIR: dir, SLUICE_FLUSH_MS: '200', ...env });
   const logger = new MemoryLogger();
   let stack: LocalStack;
   try {
-    stack = await startLocal(config, { logger });
+    stack = await startLocal(config, { logger, ...(overrides.clock ? { clock: overrides.clock } : {}), ...(overrides.manualAlerts ? { manualAlerts: true } : {}) });
   } catch (err) {
     await cleanup();
     throw err;
