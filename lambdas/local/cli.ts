@@ -262,6 +262,76 @@ async function queryCommand(text: string, opts: QueryOptions): Promise<void> {
   }
 }
 
+/**
+ * The alert evaluator over the local data directory, without the server's spool (safe while it runs):
+ * the same rules, query engine and state store, and channels that only record what would be sent.
+ */
+async function localAlerts() {
+  const { readLocalConfig } = await import('../../shared/config/env.js');
+  const { FsObjectStore } = await import('../../shared/adapters/local/fs-object-store.js');
+  const { FsVersionedStore } = await import('../../shared/adapters/local/fs-versioned-store.js');
+  const { DuckDbQueryEngine } = await import('../../shared/adapters/local/duckdb-query-engine.js');
+  const { ConsoleLogger } = await import('../../shared/adapters/local/console-logger.js');
+  const { makeQueryService } = await import('../../shared/services/query.js');
+  const { makeAlertEvaluator } = await import('../../shared/services/alerts.js');
+  const { findRulesFile, loadRulesFile } = await import('../runtime/alert-rules-file.js');
+  const { randomBytes } = await import('node:crypto');
+  const { join, resolve } = await import('node:path');
+  const config = readLocalConfig();
+  const file = findRulesFile(config.alertsFile);
+  if (!file) throw new Error(`no alert rules file: set ${ENV.alertsFile} or create alerts.yaml here`);
+  const store = new FsObjectStore(join(resolve(config.dataDir), 'store'));
+  const engine = await DuckDbQueryEngine.open({ store });
+  const clock = { now: () => Date.now() };
+  const evaluator = makeAlertEvaluator({
+    rules: loadRulesFile(file),
+    queries: makeQueryService({ engine, clock, tokenSecret: randomBytes(32), waitBudgetMs: 60_000 }),
+    state: new FsVersionedStore(store),
+    notifierFor: () => undefined,
+    clock,
+    logger: new ConsoleLogger('warn'),
+    delayMs: config.alertsDelayMs,
+    ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}),
+  });
+  return { evaluator, file, close: () => engine.close() };
+}
+
+async function alertsTestCommand(name: string): Promise<void> {
+  const { evaluator, close } = await localAlerts();
+  try {
+    const { rule, window, notifications } = await evaluator.dryRun(name);
+    process.stdout.write(`rule ${rule.name} (${rule.tenant}) over ${new Date(window.start).toISOString()} to ${new Date(window.end).toISOString()}\n`);
+    for (const g of window.groups) process.stdout.write(`  ${g.key || '(all)'}: ${g.value ?? 'no value'} → ${g.firing ? 'condition met' : 'condition not met'} (${rule.conditionText})\n`);
+    if (notifications.length === 0) process.stdout.write('nothing would be sent\n');
+    for (const n of notifications) process.stdout.write(`\nwould send to ${n.channel}:\n${n.notification.text}\n`);
+  } finally {
+    await close();
+  }
+}
+
+async function alertsListCommand(): Promise<void> {
+  const { evaluator, file, close } = await localAlerts();
+  try {
+    const rows = (await evaluator.states()).map(({ rule, state }) => {
+      const firing = Object.entries(state?.groups ?? {}).filter(([, g]) => g.state === 'firing');
+      const last = Math.max(0, ...Object.values(state?.groups ?? {}).map((g) => g.lastNotifiedAt ?? 0));
+      return [
+        rule.name,
+        rule.tenant,
+        rule.realtime ? 'realtime' : rule.schedule,
+        rule.conditionText,
+        rule.channels.map((c) => (c.kind === 'email' ? `email:${c.address}` : c.kind === 'slack' ? `slack:${c.webhook}` : c.kind)).join(' '),
+        rule.realtime ? '-' : firing.length > 0 ? `FIRING${firing[0]![0] ? ` (${firing.map(([k]) => k).join('; ')})` : ''}` : state ? 'ok' : 'not evaluated yet',
+        state?.lastWindowEnd ? new Date(state.lastWindowEnd).toISOString() : '-',
+        last ? new Date(last).toISOString() : '-',
+      ];
+    });
+    process.stdout.write(`rules from ${file}\n${table(['rule', 'tenant', 'schedule', 'condition', 'channels', 'state', 'last window end', 'last notified'], rows)}\n`);
+  } finally {
+    await close();
+  }
+}
+
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
@@ -310,5 +380,12 @@ export function buildCli(): Command {
       if (opts.since && !/^\d+[smhd]$/.test(opts.since)) throw new InvalidArgumentError('--since takes a duration such as 15m, 2h or 7d');
       return queryCommand(text, opts);
     });
+  const alerts = program.command('alerts').description('alert rules (from SLUICE_ALERTS_FILE or alerts.yaml) on the local data directory');
+  alerts
+    .command('test')
+    .argument('<rule>', 'the rule name')
+    .description('evaluate a rule once against current data and print what would be sent, without sending')
+    .action((name: string) => alertsTestCommand(name));
+  alerts.command('list').description("each rule's state").action(() => alertsListCommand());
   return program;
 }

@@ -137,3 +137,34 @@ describe('sluice query', () => {
     }
   });
 });
+
+describe('sluice alerts', () => {
+  it('tests a rule against current data without sending, and lists rule states', async () => {
+    const { dir, cleanup } = await tempDir();
+    const rules = join(dir, 'alerts.yaml');
+    await writeFile(rules, ['rules:', '  - name: api-errors', '    query: filter service = "api" and level = "error"', '    window: 1h', '    condition: count >= 3', '    channels: [console, slack:ops]'].join('\n'));
+    const dataDir = join(dir, 'data');
+    const stack = await startTestStack({ SLUICE_ALERTS_FILE: rules }, { dataDir, manualAlerts: true });
+    try {
+      const ts = new Date(Date.now() - 10 * 60_000).toISOString();
+      const lines = Array.from({ length: 4 }, (_, i) => JSON.stringify({ time: ts, level: 'error', service: 'api', msg: `boom ${i}` }));
+      const r = await call(`${stack.url}/v1/logs`, { method: 'POST', raw: lines.join('\n'), headers: { 'content-type': 'application/x-ndjson' } });
+      await eventually(async () => ((await call(`${stack.url}/v1/receipts/${r.body.receipt}`)).body.status === 'stored' ? true : undefined));
+      const env = { SLUICE_DATA_DIR: dataDir, SLUICE_ALERTS_FILE: rules, SLUICE_ALERTS_DELAY_MS: '0' };
+      const t = await run(['alerts', 'test', 'api-errors'], env);
+      expect(t.code).toBe(0);
+      expect(t.stdout).toContain('(all): 4 → condition met (count >= 3)');
+      expect(t.stdout).toContain('would send to console:');
+      expect(t.stdout).toContain('would send to slack:ops:');
+      expect(t.stdout).toContain('[FIRING] api-errors (default): count = 4');
+      const l = await run(['alerts', 'list'], env);
+      expect(l.stdout).toMatch(/api-errors\s+default\s+rate\(1 minute\)\s+count >= 3\s+console slack:ops\s+not evaluated yet/);
+      const missing = await run(['alerts', 'test', 'nope'], env);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/no rule named "nope"; the rules are: api-errors/);
+    } finally {
+      await stack.cleanup();
+      await cleanup();
+    }
+  });
+});
