@@ -37,6 +37,7 @@ const RULES: { from: string; mayImport: string[] }[] = [
   { from: 'shared/adapters/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/adapters/'] },
   { from: 'shared/config/', mayImport: ['shared/domain/', 'shared/config/'] },
   { from: 'lambdas/api/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/http', 'lambdas/api/'] },
+  { from: 'lambdas/alerts/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/alerts/'] },
   { from: 'lambdas/writer/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/http', 'lambdas/writer/'] },
   { from: 'infra/', mayImport: ['shared/domain/', 'shared/config/', 'infra/'] },
 ];
