@@ -21,6 +21,26 @@ function files(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
+/** Package names a file imports (static and dynamic), e.g. '@aws-sdk/client-s3'. */
+function packageImports(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:(?:import|export)[^'"]*?from\s+|import\s*\(\s*)['"]([^.'"][^'"]*)['"]/g)) out.push(m[1]!);
+  return out;
+}
+
+/** Every project file reachable from an entry through relative imports ('.js' specifiers name '.ts' files). */
+function reachable(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const target of localImports(file)) visit(target.replace(/\.js$/, '.ts'));
+  };
+  visit(entry);
+  return [...seen];
+}
+
 function localImports(file: string): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const out: string[] = [];
@@ -46,18 +66,52 @@ describe('architecture', () => {
   it('sees the imports it checks (the checker itself works)', () => {
     expect(localImports('lambdas/runtime/local-deps.ts')).toContain('shared/adapters/local/spool-queue.js');
     expect(files('shared/domain').length).toBeGreaterThan(5);
+    expect(reachable('lambdas/api/query.handler.ts')).toContain('shared/adapters/aws/athena-query-engine.ts');
+    expect(reachable('lambdas/runtime/local-deps.ts').flatMap(packageImports)).toContain('@duckdb/node-api');
   });
 
   for (const rule of RULES) {
     it(`${rule.from} imports only ${rule.mayImport.join(', ')}`, () => {
       const violations = files(rule.from).flatMap((f) =>
         localImports(f)
+          // A Lambda entry (x.handler.ts) is wiring: it also takes its deps from the AWS composition root.
+          .filter((target) => !(f.endsWith('.handler.ts') && target.startsWith('lambdas/runtime/aws-deps/')))
           .filter((target) => !rule.mayImport.some((allowed) => target.startsWith(allowed)))
           .map((target) => `${f} → ${target}`),
       );
       expect(violations).toEqual([]);
     });
   }
+
+  it('imports the AWS SDK and Powertools only in shared/adapters/aws/ and lambdas/runtime/aws-deps/', () => {
+    const offenders = [...files('shared'), ...files('lambdas')]
+      .filter((f) => !f.startsWith(join('shared', 'adapters', 'aws')) && !f.startsWith(join('lambdas', 'runtime', 'aws-deps')))
+      .flatMap((f) => packageImports(f).filter((p) => /^(@aws-sdk|@smithy|@aws-lambda-powertools)\//.test(p)).map((p) => `${f} → ${p}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it('Lambda entries never reach local-mode code or DuckDB', () => {
+    const entries = files('lambdas').filter((f) => f.endsWith('.handler.ts'));
+    expect(entries.length).toBeGreaterThanOrEqual(4);
+    const offenders = entries.flatMap((entry) =>
+      reachable(entry).flatMap((f) => [
+        ...(f.startsWith('shared/adapters/local/') || f.startsWith('lambdas/local/') ? [`${entry} reaches ${f}`] : []),
+        ...packageImports(f)
+          .filter((p) => p.startsWith('@duckdb/'))
+          .map((p) => `${entry} reaches ${p} through ${f}`),
+      ]),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("each Lambda entry reaches only its own role's heavy dependencies (bundle size, cold start)", () => {
+    const HEAVY = /^(dt-sql-parser|apache-arrow|parquet-wasm|@aws-sdk\/client-athena)(?:\/|$)/;
+    const heavy = (entry: string) => [...new Set(reachable(entry).flatMap(packageImports).flatMap((p) => HEAVY.exec(p)?.[1] ?? []))].sort();
+    expect(heavy('lambdas/api/ingest.handler.ts')).toEqual([]);
+    expect(heavy('lambdas/api/authorizer.handler.ts')).toEqual([]);
+    expect(heavy('lambdas/writer/batch-writer.handler.ts')).toEqual(['apache-arrow', 'parquet-wasm']);
+    expect(heavy('lambdas/api/query.handler.ts')).toEqual(['@aws-sdk/client-athena', 'dt-sql-parser']);
+  });
 
   it('reads process.env only in shared/config/env.ts', () => {
     const offenders = [...files('shared'), ...files('lambdas'), ...files('infra')].filter(
