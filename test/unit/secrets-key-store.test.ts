@@ -131,6 +131,9 @@ describe('the keys secret format', () => {
     expect(() => parseKeySecret(secretText({ ...acme, scope: ['ingest'] }))).toThrow(/keys\.0/);
     expect(() => parseKeySecret(secretText(acme, { ...acme, tenant: 'other' }))).toThrow(/keys\.1\.hash: the same key hash is listed twice/);
     expect(() => parseKeySecret('[]')).toThrow(/not valid/);
+    expect(() => parseKeySecret('{"key":[]}')).toThrow(/keys: /);
+    // a template-generated field beside "keys" is ignored
+    expect(parseKeySecret('{"keys":[],"generated":"Xy7"}').keys).toEqual([]);
     expect(parseKeySecret(secretText({ ...acme, label: 'vector on web-1', created: '2024-05-01' })).keys).toHaveLength(1);
   });
 });

@@ -1,4 +1,8 @@
-/** The batch writer Lambda's deps: SQS records → Parquet files and receipts on S3. */
+/**
+ * The batch writer Lambda's deps: SQS records → Parquet files and receipts on S3. Powertools' batch
+ * processor is not used: it hands records to a callback one at a time, while the writer groups a whole
+ * batch into one file per partition; makeBatchWriterHandler reports poisoned records itself.
+ */
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../../shared/adapters/aws/s3-object-store.js';
 import { readAwsConfig } from '../../../shared/config/env.js';

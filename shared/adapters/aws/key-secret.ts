@@ -18,7 +18,12 @@ const entrySchema = z
   })
   .strict();
 
-export const keySecretSchema = z.object({ keys: z.array(entrySchema) }).strict();
+/**
+ * Other top-level fields are ignored, so a secret created from a template with a generated field (CDK's
+ * generateSecretString with secretStringTemplate '{"keys":[]}') is still valid. Entries are strict: a
+ * misspelt field there would silently change what a key may do.
+ */
+export const keySecretSchema = z.object({ keys: z.array(entrySchema) });
 
 export type KeySecret = z.infer<typeof keySecretSchema>;
 export type KeySecretEntry = z.infer<typeof entrySchema>;
