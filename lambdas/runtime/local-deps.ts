@@ -18,7 +18,7 @@ import { makeAuthorizer } from '../api/authorizer.js';
 import { makeIngestHandler } from '../api/ingest.js';
 import { makeQueryHandler } from '../api/query.js';
 import { makeBatchWriterHandler } from '../writer/batch-writer.js';
-import { ConsoleNotifier } from '../../shared/adapters/local/console-notifier.js';
+import { ConsoleNotifier } from '../../shared/adapters/log-notifier.js';
 import { FsVersionedStore } from '../../shared/adapters/local/fs-versioned-store.js';
 import { SmtpNotifier } from '../../shared/adapters/local/smtp-notifier.js';
 import { SlackNotifier } from '../../shared/adapters/http/slack-notifier.js';

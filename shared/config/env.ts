@@ -135,6 +135,12 @@ export const AWS_ENV = {
   maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
   queryWaitMs: 'SLUICE_QUERY_WAIT_MS',
   logLevel: 'SLUICE_LOG_LEVEL',
+  /** the alert rules file inside the alert and writer Lambdas' bundles */
+  alertsFile: 'SLUICE_ALERTS_FILE',
+  alertsDelayMs: 'SLUICE_ALERTS_DELAY_MS',
+  /** Secrets Manager secret holding {"<webhook name>": "https://hooks.slack.com/…"}; '-' when none */
+  slackSecretArn: 'SLUICE_SLACK_SECRET_ARN',
+  uiUrl: 'SLUICE_UI_URL',
 } as const;
 
 export type AwsSetting = keyof typeof AWS_ENV;
@@ -151,9 +157,14 @@ export interface AwsConfig {
   maxBodyBytes: number;
   queryWaitMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  alertsFile: string;
+  alertsDelayMs: number;
+  slackSecretArn: string;
+  uiUrl: string;
 }
 
-const AWS_DEFAULTS: Partial<Record<AwsSetting, string>> = { maxBodyBytes: String(6 * 1024 * 1024), queryWaitMs: '3000', logLevel: 'info' };
+// '-' stands for "none" where a setting is optional (a Lambda environment value cannot be empty in every tool).
+const AWS_DEFAULTS: Partial<Record<AwsSetting, string>> = { maxBodyBytes: String(6 * 1024 * 1024), queryWaitMs: '3000', logLevel: 'info', alertsFile: 'alerts.yaml', alertsDelayMs: '60000', slackSecretArn: '-', uiUrl: '-' };
 
 /** Reads the named settings; any missing or invalid one fails with its variable name. */
 export function readAwsConfig<K extends AwsSetting>(needed: readonly K[], env: Record<string, string | undefined> = process.env): Pick<AwsConfig, K> {
@@ -166,7 +177,7 @@ export function readAwsConfig<K extends AwsSetting>(needed: readonly K[], env: R
       problems.push(`${name} is not set`);
       continue;
     }
-    if (key === 'maxBodyBytes' || key === 'queryWaitMs') {
+    if (key === 'maxBodyBytes' || key === 'queryWaitMs' || key === 'alertsDelayMs') {
       const n = Number(raw);
       if (!Number.isInteger(n) || n < 0) problems.push(`${name} must be a whole number (got ${JSON.stringify(raw)})`);
       out[key] = n;

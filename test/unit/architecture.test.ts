@@ -110,6 +110,7 @@ describe('architecture', () => {
     expect(heavy('lambdas/api/ingest.handler.ts')).toEqual([]);
     expect(heavy('lambdas/api/authorizer.handler.ts')).toEqual([]);
     expect(heavy('lambdas/writer/batch-writer.handler.ts')).toEqual(['apache-arrow', 'parquet-wasm']);
+    expect(heavy('lambdas/alerts/evaluate.handler.ts')).toEqual(['@aws-sdk/client-athena', 'dt-sql-parser']);
     expect(heavy('lambdas/api/query.handler.ts')).toEqual(['@aws-sdk/client-athena', 'dt-sql-parser']);
   });
 

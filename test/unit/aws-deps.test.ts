@@ -21,6 +21,7 @@ const ENTRIES = {
   writer: { module: '../../lambdas/writer/batch-writer.handler.js', needs: ['bucket'] },
   query: { module: '../../lambdas/api/query.handler.js', needs: ['workgroup', 'database', 'table', 'bucket', 'tokenSecretArn'] },
   authorizer: { module: '../../lambdas/api/authorizer.handler.js', needs: ['keysSecretArn'] },
+  alerts: { module: '../../lambdas/alerts/evaluate.handler.js', needs: ['workgroup', 'database', 'table', 'bucket', 'tokenSecretArn', 'topicArn'] },
 } as const satisfies Record<string, { module: string; needs: readonly AwsSetting[] }>;
 
 const VALUES: Partial<Record<AwsSetting, string>> = {
@@ -31,6 +32,7 @@ const VALUES: Partial<Record<AwsSetting, string>> = {
   table: 'events',
   keysSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sluice-keys-AbCdEf',
   tokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sluice-token-AbCdEf',
+  topicArn: 'arn:aws:sns:eu-west-1:123456789012:sluice-alerts',
 };
 const KEY = 'sluice_key-of-acme-for-the-cold-start-test-000';
 const TOKEN_SECRET = 'x'.repeat(64);
