@@ -1,0 +1,84 @@
+/**
+ * Alarms that tell on-call something is wrong, published (alarm and recovery) to the alert topic: messages
+ * in the dead-letter queue, a queue falling behind, Lambda errors and throttles, and failing Athena queries.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface MonitoringProps {
+  readonly topic: ITopic;
+  readonly queue: IQueue;
+  readonly deadLetterQueue: IQueue;
+  /** By name, e.g. { Ingest: fn, Writer: fn } → IngestErrors, IngestThrottles, … */
+  readonly functions: Record<string, IFunction>;
+  readonly workGroupName: string;
+  readonly queueAgeSeconds: number;
+  readonly athenaFailures: number;
+}
+
+/**
+ * Athena publishes per-query metrics for a workgroup with publishCloudWatchMetricsEnabled; every query that
+ * ends adds one sample to TotalExecutionTime under its QueryState, so SampleCount with QueryState=FAILED
+ * counts failed queries.
+ */
+export function athenaFailedQueries(workGroupName: string): Metric {
+  return new Metric({
+    namespace: 'AWS/Athena',
+    metricName: 'TotalExecutionTime',
+    dimensionsMap: { WorkGroup: workGroupName, QueryState: 'FAILED', QueryType: 'DML' },
+    statistic: 'SampleCount',
+    period: Duration.minutes(15),
+  });
+}
+
+export class Monitoring extends Construct {
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const action = new SnsAction(props.topic);
+    const alarm = (name: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1) => {
+      const a = new Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(action);
+      a.addOkAction(action);
+      this.alarms.push(a);
+      return a;
+    };
+
+    alarm(
+      'DeadLetterQueueDepth',
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      0,
+      'Queue messages the batch writer could not store after every retry are in the dead-letter queue: their events are not in S3. Inspect them, fix the cause, then redrive.',
+    );
+    alarm(
+      'QueueAge',
+      props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      props.queueAgeSeconds,
+      `The oldest message waiting for the batch writer is older than ${props.queueAgeSeconds} s: events are acknowledged but not yet queryable.`,
+      2,
+    );
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 0, `The ${name} Lambda failed invocations.`);
+      alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }), 0, `The ${name} Lambda was throttled (account or reserved concurrency).`);
+    }
+    alarm(
+      'AthenaFailedQueries',
+      athenaFailedQueries(props.workGroupName),
+      props.athenaFailures,
+      `More than ${props.athenaFailures} Athena queries failed in 15 minutes in workgroup ${props.workGroupName} (syntax errors in user SQL count too; look for a pattern).`,
+    );
+  }
+}
