@@ -130,3 +130,16 @@ describe('stack configuration', () => {
     expect(CONFIG_KEYS.length).toBe(Object.keys(read({})).length);
   });
 });
+
+describe('the README deployment guide', () => {
+  it('documents every key with its real default', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Deploy to AWS'), readme.indexOf('## The event schema'));
+    const rows = [...section.matchAll(/^\| `(\w+)` \| (.+?) \| .+ \|$/gm)].map((m) => [m[1]!, m[2]!.trim()] as const);
+    const defaults = read({});
+    const shown = (v: unknown) => (v === undefined ? '—' : Array.isArray(v) ? `\`${JSON.stringify(v)}\`` : `\`${String(v)}\``);
+    expect(rows.map(([k]) => k)).toEqual(CONFIG_KEYS);
+    for (const [key, text] of rows) expect(text, key).toBe(shown(defaults[key as keyof typeof defaults]));
+  });
+});
