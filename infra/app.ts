@@ -5,11 +5,19 @@
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readConfig } from './config.js';
+import { readConfig, SluiceConfigError, type SluiceConfig } from './config.js';
 import { SluiceStack } from './sluice-stack.js';
 
 const app = new App();
-const config = readConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
+let config: SluiceConfig;
+try {
+  config = readConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
+} catch (err) {
+  // A configuration mistake is the user's to fix: the message names the key; a stack trace would bury it.
+  if (!(err instanceof SluiceConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
 new SluiceStack(app, config.stackName, { config, projectRoot: fileURLToPath(new URL('..', import.meta.url)) });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 app.synth();
