@@ -3,12 +3,14 @@
  * then `-c` overrides), optionally without bundling the Lambdas: CDK's own `aws:cdk:bundling-stacks` context
  * (what `cdk ls` uses) leaves their code as a placeholder asset, which keeps a synth to a few seconds.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll } from 'vitest';
 import { readConfig } from '../../infra/config.js';
 import { SluiceStack } from '../../infra/sluice-stack.js';
 
@@ -23,13 +25,25 @@ export interface SynthOptions {
   bundle?: boolean;
   /** Run cdk-nag's AwsSolutions checks: app.synth() then throws on any unacknowledged finding. */
   nag?: boolean;
-  /** Where the cloud assembly goes (default: a temporary directory chosen by CDK). */
+  /** Where the cloud assembly goes (default: a temporary directory removed after the test file). */
   outdir?: string;
+}
+
+const scratch: string[] = [];
+// Registered in the root suite of every test file that imports this helper.
+afterAll(() => {
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function scratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cdk-out-'));
+  scratch.push(dir);
+  return dir;
 }
 
 export function synthSluice(options: SynthOptions = {}) {
   const app = new App({
-    outdir: options.outdir,
+    outdir: options.outdir ?? scratchDir(),
     context: {
       ...CDK_JSON_CONTEXT,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),

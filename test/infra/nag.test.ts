@@ -2,6 +2,9 @@
  * cdk-nag's AwsSolutions checks, as the app runs them: zero unacknowledged findings, and every
  * acknowledgement carries a written reason. (test/infra/network.test.ts runs them on the network variants.)
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -39,11 +42,16 @@ const EXPECTED = {
 
 describe('cdk-nag AwsSolutions', () => {
   it('fails synth on an unacknowledged finding (the check itself works)', () => {
-    const app = new App();
-    const stack = new Stack(app, 'Bad');
-    new Bucket(stack, 'Plain');
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    expect(() => app.synth()).toThrow(/AwsSolutions-S1[\s\S]*AwsSolutions-S10|AwsSolutions-S10[\s\S]*AwsSolutions-S1/);
+    const outdir = mkdtempSync(join(tmpdir(), 'sluice-cdk-out-'));
+    try {
+      const app = new App({ outdir });
+      const stack = new Stack(app, 'Bad');
+      new Bucket(stack, 'Plain');
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      expect(() => app.synth()).toThrow(/AwsSolutions-S1[\s\S]*AwsSolutions-S10|AwsSolutions-S10[\s\S]*AwsSolutions-S1/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   it('finds nothing unacknowledged in the stack, and each acknowledgement gives its reason', () => {
