@@ -38,7 +38,7 @@ export class Query extends Construct {
     acknowledge(
       this.tokenSecret,
       'AwsSolutions-SMG4',
-      'An HMAC key for query tokens that live minutes: the query Lambda reads it once per cold start, so rotating it would break in-flight tokens and needs no rotation Lambda; replace the value (aws secretsmanager put-secret-value) to rotate by hand.',
+      'A random HMAC key for query tokens that live minutes, read once per cold start: a scheduled rotation would leave warm instances signing with the old key and break tokens in flight. Rotate by hand (put-secret-value, then redeploy so every instance restarts).',
     );
 
     this.queryFunction = props.lambdas.createFunction(this, 'QueryFunction', {
