@@ -69,7 +69,9 @@ const schema = z
 
     // Alerts.
     alertEmails: list(z.email({ error: 'each must be an email address' })).default([]),
-    /** Name of an existing Secrets Manager secret holding the Slack webhook URL; also turns on egress. */
+    /** The alert rules file, relative to the repository root; bundled with the alert (and writer) Lambdas when it exists. */
+    alertsFile: z.string().regex(/^[A-Za-z0-9._/-]+\.(ya?ml|json)$/, 'must be a .yaml, .yml or .json path').default('alerts.yaml'),
+    /** Name of an existing Secrets Manager secret holding the Slack webhook URLs ({"<name>": "https://…"}); also turns on egress. */
     slackWebhookSecretName: optionalString(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name'),
     /** Alarm when the oldest queued message is older than this. */
     alarmQueueAgeSeconds: int(60, 1_209_600).default(900),

@@ -6,7 +6,8 @@ import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { SluiceConfig } from './config.js';
-import { Alerts } from './constructs/alerts.js';
+import { loadAlertRules } from './alert-rules.js';
+import { Alerts, BUNDLED_RULES } from './constructs/alerts.js';
 import { Api } from './constructs/api.js';
 import { Catalog } from './constructs/catalog.js';
 import { Ingest } from './constructs/ingest.js';
@@ -82,7 +83,9 @@ export class SluiceStack extends Stack {
       scanCutoffBytes: c.athenaScanCutoffBytes,
       removalPolicy: c.removalPolicy,
     });
+    const rules = loadAlertRules(props.projectRoot, c.alertsFile);
     this.ingest = new Ingest(this, 'Ingest', {
+      ...(rules?.rules.some((r) => r.realtime) ? { writerCopyFiles: { [rules.path]: BUNDLED_RULES } } : {}),
       lambdas: this.lambdas,
       storage: this.storage,
       key,
@@ -102,7 +105,17 @@ export class SluiceStack extends Stack {
       logRetention,
       logRemovalPolicy,
     });
-    this.alerts = new Alerts(this, 'Alerts', { key, emails: c.alertEmails, slackWebhookSecretName: c.slackWebhookSecretName });
+    this.alerts = new Alerts(this, 'Alerts', {
+      key,
+      emails: c.alertEmails,
+      slackWebhookSecretName: c.slackWebhookSecretName,
+      rules,
+      lambdas: this.lambdas,
+      storage: this.storage,
+      catalog: this.catalog,
+      tokenSecret: this.query.tokenSecret,
+      writerFunction: this.ingest.writerFunction,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       topic: this.alerts.topic,
       queue: this.ingest.queue,
@@ -111,6 +124,7 @@ export class SluiceStack extends Stack {
         Ingest: this.ingest.ingestFunction,
         Writer: this.ingest.writerFunction,
         Query: this.query.queryFunction,
+        ...(this.alerts.alertFunction ? { Alerts: this.alerts.alertFunction } : {}),
         Authorizer: this.api.authorizerFunction,
       },
       workGroupName: this.catalog.workGroupName,

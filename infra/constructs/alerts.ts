@@ -1,8 +1,12 @@
 /**
- * Where notifications go: a KMS-encrypted SNS topic (the alarms below and, with issue 6, the alert rules
- * publish to it) with an email subscription per configured address, and a reference to the Secrets Manager
- * secret holding the Slack webhook URL (the URL itself is never in the template or an environment variable).
- * The alert Lambda and its EventBridge schedule arrive with issue 6.
+ * Where notifications go: a KMS-encrypted SNS topic (the alarms and the alert rules publish to it) with an
+ * email subscription per configured address, and a reference to the Secrets Manager secret holding the
+ * Slack webhook URLs as JSON {"<name>": "https://hooks.slack.com/…"} (never in the template or an
+ * environment variable).
+ *
+ * With a rules file (alerts.yaml at the repository root, or -c alertsFile=…), validated at synth: the alert
+ * Lambda, run every minute by EventBridge, with the file bundled beside it; and, when the file has real-time
+ * rules, the writer Lambda gets the file too, with the channels' permissions.
  */
 import { Stack } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -10,16 +14,40 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Duration } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { AWS_ENV } from '../../shared/config/env.js';
+import type { AlertRule } from '../../shared/domain/alerts/rules.js';
+import type { Catalog } from './catalog.js';
+import type { LambdaDefaults } from './lambda-defaults.js';
+import type { Storage } from './storage.js';
+
+/** The alert Lambda's entry, relative to the repository root. */
+export const ALERT_ENTRY = 'lambdas/alerts/evaluate.handler.ts';
 
 export interface AlertsProps {
   readonly key: IKey;
   readonly emails: readonly string[];
   readonly slackWebhookSecretName?: string | undefined;
+  /** The rules, when a rules file exists (absolute path and its validated rules). */
+  readonly rules?: { readonly path: string; readonly rules: readonly AlertRule[] } | undefined;
+  readonly lambdas?: LambdaDefaults;
+  readonly storage?: Storage;
+  readonly catalog?: Catalog;
+  readonly tokenSecret?: ISecret;
+  readonly writerFunction?: LambdaFunction;
 }
+
+/** The name of the rules file inside a bundle (SLUICE_ALERTS_FILE's default). */
+export const BUNDLED_RULES = 'alerts.yaml';
 
 export class Alerts extends Construct {
   readonly topic: Topic;
+  /** The alert evaluator, when there are scheduled rules. */
+  readonly alertFunction: LambdaFunction | undefined;
   /** The Slack webhook secret (by name), for the alert Lambda to read at run time. */
   readonly slackWebhookSecret: ISecret | undefined;
 
@@ -43,5 +71,45 @@ export class Alerts extends Construct {
     for (const email of props.emails) this.topic.addSubscription(new EmailSubscription(email));
 
     this.slackWebhookSecret = props.slackWebhookSecretName ? Secret.fromSecretNameV2(this, 'SlackWebhook', props.slackWebhookSecretName) : undefined;
+
+    const rules = props.rules;
+    this.alertFunction = undefined;
+    if (!rules || !props.lambdas || !props.storage || !props.catalog || !props.tokenSecret) return;
+    const channels = (fn: LambdaFunction) => {
+      this.topic.grantPublish(fn);
+      fn.addEnvironment(AWS_ENV.topicArn, this.topic.topicArn);
+      if (this.slackWebhookSecret) {
+        this.slackWebhookSecret.grantRead(fn);
+        fn.addEnvironment(AWS_ENV.slackSecretArn, this.slackWebhookSecret.secretArn);
+      }
+      props.storage!.grantAlertState(fn);
+    };
+    const copyFiles = { [rules.path]: BUNDLED_RULES };
+
+    if (rules.rules.some((r) => !r.realtime)) {
+      const fn = props.lambdas.createFunction(this, 'AlertFunction', {
+        entry: ALERT_ENTRY,
+        description: 'Sluice alert rules: evaluated every minute',
+        memorySize: 512,
+        timeout: Duration.minutes(5),
+        copyFiles,
+      });
+      channels(fn);
+      props.storage.grantQuery(fn);
+      props.catalog.grantQuery(fn);
+      props.tokenSecret.grantRead(fn);
+      fn.addEnvironment(AWS_ENV.tokenSecretArn, props.tokenSecret.secretArn);
+      new Rule(this, 'EveryMinute', {
+        description: 'Sluice: evaluate the alert rules that are due',
+        schedule: Schedule.rate(Duration.minutes(1)),
+        targets: [new LambdaFunctionTarget(fn, { retryAttempts: 0 })],
+      });
+      this.alertFunction = fn;
+    }
+    if (rules.rules.some((r) => r.realtime) && props.writerFunction) {
+      // The writer checks real-time rules on every stored batch: the stack bundled the file with it
+      // (writerRulesFile); here it gets the channels.
+      channels(props.writerFunction);
+    }
   }
 }

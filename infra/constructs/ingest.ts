@@ -22,6 +22,8 @@ export const WRITER_ENTRY = 'lambdas/writer/batch-writer.handler.ts';
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export interface IngestProps {
+  /** Files bundled with the writer (the alert rules file, when it has real-time rules). */
+  readonly writerCopyFiles?: Readonly<Record<string, string>> | undefined;
   readonly lambdas: LambdaDefaults;
   readonly storage: Storage;
   readonly key: IKey;
@@ -65,6 +67,7 @@ export class Ingest extends Construct {
       memorySize: 2048,
       timeout: Duration.seconds(props.writerTimeoutSeconds),
       nodeModules: [PARQUET_WASM],
+      ...(props.writerCopyFiles ? { copyFiles: props.writerCopyFiles } : {}),
     });
     props.storage.grantWriteEvents(this.writerFunction);
     this.writerFunction.addEventSource(

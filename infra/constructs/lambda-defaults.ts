@@ -56,6 +56,8 @@ export interface SluiceFunctionProps {
   readonly environment?: Partial<Record<AwsSetting, string>>;
   /** Packages installed beside the bundle instead of bundled (e.g. parquet-wasm). */
   readonly nodeModules?: readonly string[];
+  /** Files copied into the bundle: absolute source path → name beside index.mjs (the alert rules file). */
+  readonly copyFiles?: Readonly<Record<string, string>>;
 }
 
 export class LambdaDefaults extends Construct {
@@ -134,10 +136,12 @@ export class LambdaDefaults extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           // parquet-wasm ships three builds of the same 5 MB .wasm; Node loads only node/.
-          afterBundling: (_in: string, outputDir: string) =>
-            nodeModules.includes(PARQUET_WASM)
+          afterBundling: (_in: string, outputDir: string) => [
+            ...(nodeModules.includes(PARQUET_WASM)
               ? [`rm -rf "${join(outputDir, 'node_modules', PARQUET_WASM, 'bundler')}" "${join(outputDir, 'node_modules', PARQUET_WASM, 'esm')}"`]
-              : [],
+              : []),
+            ...Object.entries(fn.copyFiles ?? {}).map(([from, to]) => `cp "${from}" "${join(outputDir, to)}"`),
+          ],
         },
       },
     });

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { AWS_ENV } from '../../shared/config/env.js';
 import { EVENTS_PREFIX } from '../../shared/domain/partitioning.js';
 import { RECEIPTS_PREFIX } from '../../shared/domain/receipts.js';
+import { ALERTS_PREFIX } from '../../shared/domain/alerts/rules.js';
 import { acknowledge, acknowledgeKeyGrant, bucketObjectsFinding } from './nag.js';
 
 /** Where the Athena workgroup writes query results (in the events bucket, with its own expiry). */
@@ -124,7 +125,15 @@ export class Storage extends Construct {
     this.acknowledgeGrants(fn, [EVENTS_PREFIX, RECEIPTS_PREFIX, ATHENA_RESULTS_PREFIX], ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']);
   }
 
-  /** The same permissions for any principal (e.g. the alert Lambda of issue 6). No deletes: results expire. */
+  /** Alert state (alerts/…): small documents written with S3 conditional writes by the alert and writer Lambdas. */
+  grantAlertState(fn: LambdaFunction): void {
+    this.bucket.grantRead(fn, `${ALERTS_PREFIX}*`);
+    this.bucket.grantPut(fn, `${ALERTS_PREFIX}*`);
+    fn.addEnvironment(AWS_ENV.bucket, this.bucket.bucketName);
+    this.acknowledgeGrants(fn, [ALERTS_PREFIX], ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']);
+  }
+
+  /** The same permissions for any principal (e.g. the alert Lambda). No deletes: results expire. */
   grantQueryAccess(grantee: IGrantable): void {
     this.bucket.grantRead(grantee, `${EVENTS_PREFIX}*`);
     this.bucket.grantRead(grantee, `${RECEIPTS_PREFIX}*`);

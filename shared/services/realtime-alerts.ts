@@ -3,7 +3,7 @@
  * stored, with no query at all, so a notification goes out seconds after the event is accepted. Cooldown
  * still applies: during it, matches are counted, and the next notification says how many there were.
  */
-import { channelName, type AlertRule, type Channel } from '../domain/alerts/rules.js';
+import { ALERTS_PREFIX, channelName, type AlertRule, type Channel } from '../domain/alerts/rules.js';
 import { microsToIso } from '../domain/normalize/timestamp.js';
 import type { LogEvent } from '../domain/schema.js';
 import type { Clock } from '../ports/clock.js';
@@ -38,7 +38,7 @@ export interface RealtimeAlertsDeps {
 
 export function makeRealtimeAlerts({ rules, state, notifierFor, clock, logger }: RealtimeAlertsDeps) {
   const realtime = rules.filter((r) => r.realtime);
-  const key = (r: AlertRule) => `alerts/realtime/tenant=${r.tenant}/${r.name}.json`;
+  const key = (r: AlertRule) => `${ALERTS_PREFIX}realtime/tenant=${r.tenant}/${r.name}.json`;
 
   function notification(rule: AlertRule, count: number, held: number, samples: LogEvent[]): Notification {
     const total = count + held;

@@ -40,6 +40,7 @@ describe('stack configuration', () => {
       writerTimeoutSeconds: 120,
       dlqMaxReceiveCount: 5,
       alertEmails: [],
+      alertsFile: 'alerts.yaml',
       slackWebhookSecretName: undefined,
       alarmQueueAgeSeconds: 900,
       alarmAthenaFailures: 10,
