@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { matchRoute, type RouteTarget } from '../../shared/domain/routes.js';
 import type { Logger } from '../../shared/ports/logger.js';
@@ -18,7 +19,18 @@ export interface LocalServerOptions {
   maxBodyBytes: number;
   logger: Logger;
   health: () => Record<string, unknown>;
+  /**
+   * Ingest requests served at once (reading the body through the spool's fsync); one more is answered 429
+   * with Retry-After before its body is read, so a flood of large requests cannot exhaust memory.
+   */
+  maxConcurrentIngest?: number;
 }
+
+/**
+ * Enough to keep the spool's group commit busy (measured: more does not raise throughput on 2 cores), and
+ * low enough that the bodies being decoded at once stay a bounded amount of memory.
+ */
+export const DEFAULT_MAX_CONCURRENT_INGEST = 16;
 
 class BodyTooLarge extends Error {}
 
@@ -78,6 +90,8 @@ function queryOf(url: URL): Record<string, string> | undefined {
 
 export function createLocalServer(opts: LocalServerOptions): Server {
   const { logger } = opts;
+  const maxIngest = opts.maxConcurrentIngest ?? DEFAULT_MAX_CONCURRENT_INGEST;
+  let ingestInFlight = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = Date.now();
@@ -147,6 +161,35 @@ export function createLocalServer(opts: LocalServerOptions): Server {
     const auth = await opts.authorize(authEvent);
     if (!auth.isAuthorized) return refuseUnread(res, req, problem(403, 'forbidden', 'the API key is not valid'));
 
+    const counted = match.route.target === 'ingest' && method === 'POST';
+    if (counted && ingestInFlight >= maxIngest) {
+      // The body is discarded as it arrives (not buffered) and the connection kept, so the client reads
+      // the 429 rather than a reset, and its retry reuses the connection.
+      req.resume();
+      return send(
+        res,
+        problem(429, 'too_many_requests', `the server is already handling ${maxIngest} ingest requests; retry after the number of seconds in Retry-After`, { 'retry-after': '1' }),
+      );
+    }
+    if (counted) ingestInFlight++;
+    try {
+      await serve(req, res, match, url, headers, requestContext, auth.context, method, started);
+    } finally {
+      if (counted) ingestInFlight--;
+    }
+  };
+
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    match: Extract<ReturnType<typeof matchRoute>, { kind: 'match' }>,
+    url: URL,
+    headers: Record<string, string>,
+    requestContext: Record<string, unknown>,
+    authContext: unknown,
+    method: string,
+    started: number,
+  ): Promise<void> => {
     // The body is read only for an authorized request: a caller without a key cannot make the server buffer it.
     let body: Buffer;
     try {
@@ -167,7 +210,7 @@ export function createLocalServer(opts: LocalServerOptions): Server {
       headers,
       queryStringParameters: queryOf(url),
       pathParameters: match.params,
-      requestContext: { ...requestContext, authorizer: { lambda: auth.context } },
+      requestContext: { ...requestContext, authorizer: { lambda: authContext } },
       body: body.toString('base64'),
       isBase64Encoded: true,
     } as ApiEvent;
@@ -183,6 +226,17 @@ export function createLocalServer(opts: LocalServerOptions): Server {
       if (!res.headersSent) send(res, problem(500, 'internal', 'internal error; it has been logged'));
       else res.destroy();
     });
+  });
+  // Requests Node's parser refuses (headers over --max-http-header-size, 16 KiB by default; malformed
+  // request lines) get a status and a message instead of a bare close.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
+    const [status, reason, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request headers are larger than 16 KiB; send fewer or smaller headers']
+        : [400, 'Bad Request', 'the request could not be parsed as HTTP/1.1'];
+    const body = JSON.stringify({ error: status === 431 ? 'headers_too_large' : 'bad_request', message });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
   server.requestTimeout = 120_000;
   server.headersTimeout = 30_000;
