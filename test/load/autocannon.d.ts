@@ -19,6 +19,8 @@ declare module 'autocannon' {
     /** cycled through by each connection */
     requests?: { body?: string | Buffer; method?: string; path?: string }[];
     pipelining?: number;
+    /** requests per second over all connections */
+    overallRate?: number;
   }
   interface Result {
     latency: Histogram;
