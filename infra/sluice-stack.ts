@@ -10,6 +10,7 @@ import { loadAlertRules } from './alert-rules.js';
 import { Alerts, BUNDLED_RULES } from './constructs/alerts.js';
 import { Api } from './constructs/api.js';
 import { Catalog } from './constructs/catalog.js';
+import { Compaction } from './constructs/compaction.js';
 import { Ingest } from './constructs/ingest.js';
 import { LambdaDefaults } from './constructs/lambda-defaults.js';
 import { Monitoring } from './constructs/monitoring.js';
@@ -36,6 +37,7 @@ export class SluiceStack extends Stack {
   readonly query: Query;
   readonly api: Api;
   readonly alerts: Alerts;
+  readonly compaction: Compaction;
   readonly monitoring: Monitoring;
   readonly lambdas: LambdaDefaults;
 
@@ -116,6 +118,7 @@ export class SluiceStack extends Stack {
       tokenSecret: this.query.tokenSecret,
       writerFunction: this.ingest.writerFunction,
     });
+    this.compaction = new Compaction(this, 'Compaction', { lambdas: this.lambdas, storage: this.storage });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       topic: this.alerts.topic,
       queue: this.ingest.queue,
@@ -126,6 +129,7 @@ export class SluiceStack extends Stack {
         Query: this.query.queryFunction,
         ...(this.alerts.alertFunction ? { Alerts: this.alerts.alertFunction } : {}),
         Authorizer: this.api.authorizerFunction,
+        Compactor: this.compaction.compactorFunction,
       },
       workGroupName: this.catalog.workGroupName,
       queueAgeSeconds: c.alarmQueueAgeSeconds,

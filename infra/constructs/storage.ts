@@ -115,6 +115,13 @@ export class Storage extends Construct {
     this.acknowledgeGrants(fn, [EVENTS_PREFIX, RECEIPTS_PREFIX], ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']);
   }
 
+  /** The compactor: lists, reads, puts and deletes Parquet files and its manifests under events/ only. */
+  grantCompact(fn: LambdaFunction): void {
+    this.bucket.grantReadWrite(fn, `${EVENTS_PREFIX}*`);
+    fn.addEnvironment(AWS_ENV.bucket, this.bucket.bucketName);
+    this.acknowledgeGrants(fn, [EVENTS_PREFIX], ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']);
+  }
+
   /**
    * The query Lambda: Athena reads events/ and writes athena-results/ with the caller's credentials, and the
    * receipts endpoint reads receipts/.

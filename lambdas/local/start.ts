@@ -66,6 +66,15 @@ export async function startLocal(config: LocalConfig, overrides: { logger?: Logg
           alertTick = alertTick.then(() => deps.alerts.tick()).catch((err: unknown) => logger.error('alert tick failed', { error: String(err) }));
         }, config.alertsTickMs)
       : undefined;
+  // The compactor: EventBridge runs it every hour in AWS; here a timer does (SLUICE_COMPACT_EVERY_MS, 0: off).
+  let compaction: Promise<unknown> = Promise.resolve();
+  const compactTimer =
+    config.compactEveryMs > 0
+      ? setInterval(() => {
+          compaction = compaction.then(() => deps.handlers.compact()).catch((err: unknown) => logger.error('compaction failed', { error: String(err) }));
+        }, config.compactEveryMs)
+      : undefined;
+  compactTimer?.unref();
   if (deps.rulesFile) logger.info(`alert rules: ${deps.alerts.rules.length} from ${deps.rulesFile}`);
   const server = createLocalServer({
     authorize: deps.handlers.authorize,
@@ -97,6 +106,8 @@ export async function startLocal(config: LocalConfig, overrides: { logger?: Logg
       closed ??= (async () => {
         if (alertTimer) clearInterval(alertTimer);
         await alertTick;
+        if (compactTimer) clearInterval(compactTimer);
+        await compaction;
         await syslog?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -26,6 +26,8 @@ import type { Channel } from '../../shared/domain/alerts/rules.js';
 import type { Notifier } from '../../shared/ports/notifier.js';
 import { makeAlertEvaluator } from '../../shared/services/alerts.js';
 import { makeRealtimeAlerts } from '../../shared/services/realtime-alerts.js';
+import { makeCompactor } from '../../shared/services/compactor.js';
+import { makeCompactHandler } from '../compactor/compact.js';
 import { findRulesFile, loadRulesFile } from './alert-rules-file.js';
 
 export async function localDeps(config: LocalConfig, overrides: { logger?: Logger; clock?: Clock } = {}) {
@@ -68,6 +70,7 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
       logger,
     }),
     writer: makeBatchWriterHandler({ writer: batchWriter, logger }),
+    compact: makeCompactHandler({ compactor: makeCompactor({ store, clock, logger }), logger }),
   };
 
   return {

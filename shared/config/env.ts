@@ -27,6 +27,7 @@ export const ENV = {
   smtpUrl: 'SLUICE_SMTP_URL',
   smtpFrom: 'SLUICE_SMTP_FROM',
   uiUrl: 'SLUICE_UI_URL',
+  compactEveryMs: 'SLUICE_COMPACT_EVERY_MS',
 } as const;
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -53,6 +54,7 @@ const localSchema = z.object({
   [ENV.smtpUrl]: z.string().regex(/^smtps?:\/\//, 'use smtp://user:pass@host:port or smtps://…').optional(),
   [ENV.smtpFrom]: z.string().min(3).default('sluice@localhost'),
   [ENV.uiUrl]: z.string().url().optional(),
+  [ENV.compactEveryMs]: intFrom(0, 7 * 24 * 3_600_000).default(10 * 60_000),
 });
 
 export interface LocalConfig {
@@ -81,6 +83,8 @@ export interface LocalConfig {
   smtpUrl?: string | undefined;
   smtpFrom: string;
   uiUrl?: string | undefined;
+  /** how often local mode compacts the closed hours; 0: never */
+  compactEveryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -114,6 +118,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     smtpUrl: c[ENV.smtpUrl],
     smtpFrom: c[ENV.smtpFrom],
     uiUrl: c[ENV.uiUrl],
+    compactEveryMs: c[ENV.compactEveryMs],
   };
 }
 

@@ -15,6 +15,7 @@ import {
   TimestampMicrosecond,
   Utf8,
   makeData,
+  makeVector,
   tableFromIPC,
   tableToIPC,
   type Data,
@@ -231,6 +232,55 @@ function microsOf(vector: { data: readonly Data[] } | null): number[] {
   return out;
 }
 
+/** A Utf8 child's values as strings (column at a time: far faster than Vector.get per row). */
+function stringsOf(d: Data): (string | null)[] {
+  return Array.from(makeVector(d as Data<Utf8>).toArray() as Iterable<string | null>);
+}
+
+/**
+ * Each row's entries of a MAP (as an object) or LIST (as an array) column, read from the offsets and the
+ * child columns: per-row Vector.get on nested types builds a proxy per row and was most of the decode time.
+ */
+function nestedOf<T>(vector: { data: readonly Data[] } | null, build: (children: (string | null)[][], from: number, to: number) => T, empty: T): T[] {
+  const out: T[] = [];
+  for (const d of vector?.data ?? []) {
+    const offsets = d.valueOffsets as Int32Array;
+    const child = d.children[0]!;
+    // MAP: a struct of key and value; LIST: the items themselves.
+    const leaves = child.children.length > 0 ? child.children.map((c) => stringsOf(c)) : [stringsOf(child)];
+    const base = child.offset;
+    for (let i = 0; i < d.length; i++) {
+      if (!d.getValid(i)) out.push(empty);
+      else out.push(build(leaves, offsets[d.offset + i]! - base, offsets[d.offset + i + 1]! - base));
+    }
+  }
+  return out;
+}
+
+function mapsOf(vector: { data: readonly Data[] } | null): Record<string, string>[] {
+  return nestedOf<Record<string, string>>(
+    vector,
+    ([keys, values], from, to) => {
+      const o: Record<string, string> = {};
+      for (let j = from; j < to; j++) o[keys![j]!] = values![j] ?? '';
+      return o;
+    },
+    {},
+  );
+}
+
+function listsOf(vector: { data: readonly Data[] } | null): string[][] {
+  return nestedOf<string[]>(
+    vector,
+    ([items], from, to) => {
+      const a: string[] = [];
+      for (let j = from; j < to; j++) a.push(items![j] ?? '');
+      return a;
+    },
+    [],
+  );
+}
+
 /** The events of one Parquet file written by encodeParquet (the compactor reads its inputs with it). */
 export function decodeParquet(bytes: Uint8Array): LogEvent[] {
   const wasmTable = pq.readParquet(bytes);
@@ -239,27 +289,26 @@ export function decodeParquet(bytes: Uint8Array): LogEvent[] {
   const out: LogEvent[] = new Array(table.numRows);
   const ts = microsOf(cols.ts ?? null);
   const ingested = microsOf(cols.ingested_at ?? null);
-  const str = (name: string, i: number): string | null => (cols[name]?.get(i) as string | null | undefined) ?? null;
+  const attributes = mapsOf(cols.attributes ?? null);
+  const tags = listsOf(cols.tags ?? null);
+  const strings = (name: string): (string | null)[] => (cols[name] ? Array.from(cols[name].toArray() as Iterable<string | null>) : new Array(table.numRows).fill(null));
+  const [level, service, host, source, message, traceId, spanId, format, eventId] = ['level', 'service', 'host', 'source', 'message', 'trace_id', 'span_id', 'format', 'event_id'].map(strings);
   for (let i = 0; i < table.numRows; i++) {
-    const attrs: Record<string, string> = {};
-    const m = cols.attributes?.get(i) as { [Symbol.iterator](): Iterator<[string, string | null]> } | null;
-    if (m) for (const [k, v] of m) attrs[k] = v ?? '';
-    const tagList = cols.tags?.get(i) as { toArray(): (string | null)[] } | null;
     out[i] = {
       ts: ts[i]!,
       ingested_at: ingested[i]!,
-      level: str('level', i) as LogEvent['level'],
+      level: (level![i] ?? null) as LogEvent['level'],
       severity: (cols.severity?.get(i) as number | null | undefined) ?? null,
-      service: str('service', i),
-      host: str('host', i),
-      source: str('source', i),
-      message: str('message', i) ?? '',
-      attributes: attrs,
-      tags: tagList ? Array.from(tagList.toArray(), (t) => t ?? '') : [],
-      trace_id: str('trace_id', i),
-      span_id: str('span_id', i),
-      format: str('format', i) ?? '',
-      event_id: str('event_id', i) ?? '',
+      service: service![i] ?? null,
+      host: host![i] ?? null,
+      source: source![i] ?? null,
+      message: message![i] ?? '',
+      attributes: attributes[i] ?? {},
+      tags: tags[i] ?? [],
+      trace_id: traceId![i] ?? null,
+      span_id: spanId![i] ?? null,
+      format: format![i] ?? '',
+      event_id: eventId![i] ?? '',
       ts_inferred: Boolean(cols.ts_inferred?.get(i)),
     };
   }

@@ -38,6 +38,8 @@ describe('alerts with a rules file', () => {
 
   it('has no alert Lambda when there is no rules file', () => {
     const { template: plain } = synthSluice({ context: { alertsFile: 'test/fixtures/alerts/none.yaml' } });
-    expect(plain.findResources('AWS::Events::Rule')).toEqual({});
+    // (The compactor's hourly rule is always there.)
+    expect(plain.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 minute)' } })).toEqual({});
+    expect(plain.findResources('AWS::Lambda::Function', { Properties: { Description: 'Sluice alert rules: evaluated every minute' } })).toEqual({});
   });
 });

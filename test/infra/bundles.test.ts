@@ -27,7 +27,7 @@ let cleanup: () => Promise<void>;
 let server: Server;
 let endpoint: string;
 /** Asset directory of each function, by the start of its logical id. */
-const assets: Record<'ingest' | 'writer' | 'query' | 'authorizer', string> = { ingest: '', writer: '', query: '', authorizer: '' };
+const assets: Record<'ingest' | 'writer' | 'query' | 'authorizer' | 'compactor', string> = { ingest: '', writer: '', query: '', authorizer: '', compactor: '' };
 const awsCalls: string[] = [];
 
 /** Just enough of Secrets Manager (awsJson1_1) for the cold starts; any other call is refused. */
@@ -115,6 +115,7 @@ beforeAll(async () => {
     else if (id.startsWith('IngestWriterFunction')) assets.writer = dir;
     else if (id.startsWith('QueryQueryFunction')) assets.query = dir;
     else if (id.startsWith('ApiAuthorizerFunction')) assets.authorizer = dir;
+    else if (id.startsWith('CompactionCompactorFunction')) assets.compactor = dir;
   }
 }, 120_000);
 
@@ -136,7 +137,7 @@ describe('Lambda bundles', () => {
     }
   });
 
-  it('install parquet-wasm beside the writer bundle (its .wasm cannot be bundled), Node build only, and nowhere else', () => {
+  it('install parquet-wasm beside the writer and compactor bundles (its .wasm cannot be bundled), Node build only, and nowhere else', () => {
     const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> }).dependencies[PARQUET_WASM];
     for (const [name, dir] of Object.entries(assets)) {
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
@@ -144,13 +145,15 @@ describe('Lambda bundles', () => {
       expect(code.includes('parquet_wasm_bg.wasm'), `${name} bundles parquet-wasm`).toBe(false);
       const imports = /from\s*"parquet-wasm"/.test(code);
       const installed = existsSync(join(dir, 'node_modules', PARQUET_WASM, 'node', 'parquet_wasm_bg.wasm'));
-      expect({ name, imports, installed }).toEqual({ name, imports: name === 'writer', installed: name === 'writer' });
+      const parquet = name === 'writer' || name === 'compactor';
+      expect({ name, imports, installed }).toEqual({ name, imports: parquet, installed: parquet });
     }
-    const writer = assets.writer;
-    expect(existsSync(join(writer, 'node_modules', PARQUET_WASM, 'esm'))).toBe(false);
-    expect(existsSync(join(writer, 'node_modules', PARQUET_WASM, 'bundler'))).toBe(false);
-    // Nothing else is installed: everything but parquet-wasm is in index.mjs (the AWS SDK included).
-    expect(JSON.parse(readFileSync(join(writer, 'package.json'), 'utf8'))).toEqual({ dependencies: { [PARQUET_WASM]: version } });
+    for (const dir of [assets.writer, assets.compactor]) {
+      expect(existsSync(join(dir, 'node_modules', PARQUET_WASM, 'esm'))).toBe(false);
+      expect(existsSync(join(dir, 'node_modules', PARQUET_WASM, 'bundler'))).toBe(false);
+      // Nothing else is installed: everything but parquet-wasm is in index.mjs (the AWS SDK included).
+      expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toEqual({ dependencies: { [PARQUET_WASM]: version } });
+    }
   });
 
   it('the authorizer loads and resolves a key from the hashed keys in Secrets Manager', async () => {
@@ -169,6 +172,13 @@ describe('Lambda bundles', () => {
     expect(result.statusCode, result.body).toBe(400);
     console.info(`query 400: ${result.body}`);
     expect(awsCalls.filter((t) => t.startsWith('AmazonAthena'))).toEqual([]);
+  });
+
+  it('the compactor Lambda loads (parquet-wasm beside it) and runs until it reaches S3', async () => {
+    const out = await invoke(assets.compactor, { source: 'aws.events', 'detail-type': 'Scheduled Event' });
+    expect(out.loaded).toBe(true);
+    // The fake endpoint does not speak S3: the run fails at its first listing, after a successful load.
+    expect(out.error ?? '').not.toMatch(/Cannot find (module|package)|wasm/i);
   });
 
   it('the ingest and writer Lambdas load and run their handlers', async () => {

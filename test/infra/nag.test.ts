@@ -25,17 +25,17 @@ function acknowledgements(root: IConstruct): { path: string; id: string; reason:
 
 /** The acknowledged rules, each with the constructs it is acknowledged on (path without the stack name). */
 const EXPECTED = {
-  'AwsSolutions-L1': ['Api/AuthorizerFunction', 'Ingest/IngestFunction', 'Ingest/WriterFunction', 'Query/QueryFunction'],
+  'AwsSolutions-L1': ['Api/AuthorizerFunction', 'Compaction/CompactorFunction', 'Ingest/IngestFunction', 'Ingest/WriterFunction', 'Query/QueryFunction'],
   'AwsSolutions-SMG4': ['Api/ApiKeys', 'Query/TokenSecret'],
-  'AwsSolutions-IAM5[Resource::*]': ['Api/AuthorizerFunctionRole', 'Ingest/IngestFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
-  'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': ['Ingest/IngestFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
-  'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': ['Ingest/IngestFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
-  'AwsSolutions-IAM5[Action::s3:GetObject*]': ['Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
-  'AwsSolutions-IAM5[Action::s3:GetBucket*]': ['Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
-  'AwsSolutions-IAM5[Action::s3:List*]': ['Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
-  'AwsSolutions-IAM5[Action::s3:Abort*]': ['Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
-  'AwsSolutions-IAM5[Action::s3:DeleteObject*]': ['Ingest/WriterFunctionRole'],
-  'AwsSolutions-IAM5[Resource::<StorageEvents1AF1C090.Arn>/events/*]': ['Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
+  'AwsSolutions-IAM5[Resource::*]': ['Api/AuthorizerFunctionRole', 'Compaction/CompactorFunctionRole', 'Ingest/IngestFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
+  'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': ['Compaction/CompactorFunctionRole', 'Ingest/IngestFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
+  'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': ['Compaction/CompactorFunctionRole', 'Ingest/IngestFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
+  'AwsSolutions-IAM5[Action::s3:GetObject*]': ['Compaction/CompactorFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
+  'AwsSolutions-IAM5[Action::s3:GetBucket*]': ['Compaction/CompactorFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
+  'AwsSolutions-IAM5[Action::s3:List*]': ['Compaction/CompactorFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
+  'AwsSolutions-IAM5[Action::s3:Abort*]': ['Compaction/CompactorFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
+  'AwsSolutions-IAM5[Action::s3:DeleteObject*]': ['Compaction/CompactorFunctionRole', 'Ingest/WriterFunctionRole'],
+  'AwsSolutions-IAM5[Resource::<StorageEvents1AF1C090.Arn>/events/*]': ['Compaction/CompactorFunctionRole', 'Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
   'AwsSolutions-IAM5[Resource::<StorageEvents1AF1C090.Arn>/receipts/*]': ['Ingest/WriterFunctionRole', 'Query/QueryFunctionRole'],
   'AwsSolutions-IAM5[Resource::<StorageEvents1AF1C090.Arn>/athena-results/*]': ['Query/QueryFunctionRole'],
 };

@@ -29,7 +29,7 @@ describe('an existing VPC (-c vpcId=… with its private subnets in context)', (
     existing.template.resourceCountIs('AWS::EC2::Subnet', 0);
     existing.template.resourceCountIs('AWS::EC2::NatGateway', 0);
     const fns = Object.values(resourcesOf(existing.template, 'AWS::Lambda::Function'));
-    expect(fns).toHaveLength(4);
+    expect(fns).toHaveLength(5);
     for (const fn of fns) expect(fn.Properties.VpcConfig.SubnetIds).toEqual(['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
     existing.template.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: 'Sluice Lambdas', VpcId: EXISTING.vpcId });
   });
@@ -44,7 +44,7 @@ describe('an existing VPC (-c vpcId=… with its private subnets in context)', (
 
   it('leaves the endpoints out with createVpcEndpoints=false (the VPC already has them)', () => {
     existingNoEndpoints.template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
-    existingNoEndpoints.template.resourceCountIs('AWS::Lambda::Function', 4);
+    existingNoEndpoints.template.resourceCountIs('AWS::Lambda::Function', 5);
   });
 
   it('synthesizes without any lookup: nothing was asked of cdk.context.json', () => {

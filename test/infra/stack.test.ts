@@ -437,7 +437,7 @@ describe('operations', () => {
 
   it('sends every alarm, and its recovery, to the alert topic', () => {
     const alarms = Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    expect(alarms).toHaveLength(2 + 4 * 2 + 1);
+    expect(alarms).toHaveLength(2 + 5 * 2 + 1); // queue age and DLQ, errors and throttles of 5 Lambdas, Athena
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([ref(ids.topic)]);
       expect(a.OKActions).toEqual([ref(ids.topic)]);
@@ -447,7 +447,7 @@ describe('operations', () => {
 
   it('gives every log group the configured retention', () => {
     const groups = Object.values(resourcesOf(s.template, 'AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(4 + 1 + 1); // four Lambdas, API access logs, VPC flow logs
+    expect(groups).toHaveLength(5 + 1 + 1); // five Lambdas (with the compactor), API access logs, VPC flow logs
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(90);
   });
 
@@ -465,7 +465,7 @@ describe('operations', () => {
 describe('lambdas', () => {
   it('are Node.js 22 on arm64, ESM (index.mjs → handler), JSON logs to their own log group', () => {
     const fns = Object.values(resourcesOf(s.template, 'AWS::Lambda::Function')).map((f) => f.Properties);
-    expect(fns).toHaveLength(4);
+    expect(fns).toHaveLength(5);
     for (const f of fns) {
       expect(f).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', LoggingConfig: { LogFormat: 'JSON' } });
       expect(f.Environment.Variables[AWS_ENV.logLevel]).toBe('info');

@@ -58,6 +58,7 @@ const RULES: { from: string; mayImport: string[] }[] = [
   { from: 'shared/config/', mayImport: ['shared/domain/', 'shared/config/'] },
   { from: 'lambdas/api/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/http', 'lambdas/api/'] },
   { from: 'lambdas/alerts/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/alerts/'] },
+  { from: 'lambdas/compactor/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/compactor/'] },
   { from: 'lambdas/writer/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/http', 'lambdas/writer/'] },
   { from: 'infra/', mayImport: ['shared/domain/', 'shared/config/', 'infra/'] },
 ];
@@ -112,6 +113,7 @@ describe('architecture', () => {
     expect(heavy('lambdas/writer/batch-writer.handler.ts')).toEqual(['apache-arrow', 'parquet-wasm']);
     expect(heavy('lambdas/alerts/evaluate.handler.ts')).toEqual(['@aws-sdk/client-athena', 'dt-sql-parser']);
     expect(heavy('lambdas/api/query.handler.ts')).toEqual(['@aws-sdk/client-athena', 'dt-sql-parser']);
+    expect(heavy('lambdas/compactor/compact.handler.ts')).toEqual(['apache-arrow', 'parquet-wasm']);
   });
 
   it('reads process.env only in shared/config/env.ts', () => {

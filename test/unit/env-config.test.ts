@@ -15,6 +15,7 @@ const DEFAULTS: LocalConfig = {
   alertsDelayMs: 60_000,
   slackWebhooks: {},
   smtpFrom: 'sluice@localhost',
+  compactEveryMs: 600_000,
 };
 
 function errorOf(env: Record<string, string | undefined>): ConfigError {
@@ -50,6 +51,7 @@ describe('ENV', () => {
       smtpUrl: 'SLUICE_SMTP_URL',
       smtpFrom: 'SLUICE_SMTP_FROM',
       uiUrl: 'SLUICE_UI_URL',
+      compactEveryMs: 'SLUICE_COMPACT_EVERY_MS',
     });
   });
 });
@@ -89,6 +91,7 @@ describe('readLocalConfig', () => {
         SLUICE_SMTP_URL: 'smtp://127.0.0.1:2525',
         SLUICE_SMTP_FROM: 'alerts@example.com',
         SLUICE_UI_URL: 'https://logs.example.com/q',
+        SLUICE_COMPACT_EVERY_MS: '0',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -109,6 +112,7 @@ describe('readLocalConfig', () => {
       smtpUrl: 'smtp://127.0.0.1:2525',
       smtpFrom: 'alerts@example.com',
       uiUrl: 'https://logs.example.com/q',
+      compactEveryMs: 0,
     });
   });
 

@@ -8,7 +8,9 @@
  */
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { NotFoundError, QueryError } from '../../domain/errors.js';
+import { isManifestKey, keysHiddenBy, parseManifest, type CompactionManifest } from '../../domain/compaction.js';
 import { partitionPrefix, tenantPrefix } from '../../domain/partitioning.js';
+import type { ObjectInfo } from '../../ports/object-store.js';
 import { TABLE_NAME } from '../../domain/schema.js';
 import type { QueryEngine, QueryPage, QueryParam, QueryState, QueryStats, QueryStatus, ResultColumn, ScopedQuery } from '../../ports/query-engine.js';
 import { randomUUID } from 'node:crypto';
@@ -145,14 +147,31 @@ export class DuckDbQueryEngine implements QueryEngine {
         if (hour === undefined) continue;
         const hourStart = Date.parse(`${day}T${hour}:00:00Z`);
         if (hourStart + 3_600_000 <= q.startMs || hourStart >= q.endMs) continue;
-        for (const obj of await this.store.list(partitionPrefix({ tenant: q.tenant, dt: day, hour: Number(hour) }))) {
-          if (!obj.key.endsWith('.parquet')) continue;
+        const objects = await this.store.list(partitionPrefix({ tenant: q.tenant, dt: day, hour: Number(hour) }));
+        const hidden = await this.hiddenByCompaction(objects);
+        for (const obj of objects) {
+          if (!obj.key.endsWith('.parquet') || hidden.has(obj.key)) continue;
           paths.push(this.store.pathOf(obj.key));
           bytes += obj.size;
         }
       }
     }
     return { paths, bytes };
+  }
+
+  /**
+   * While a compaction job of the partition is under way (its manifest exists), its inputs and outputs
+   * hold the same events: read the inputs until every output is written, then the outputs.
+   */
+  private async hiddenByCompaction(objects: readonly ObjectInfo[]): Promise<Set<string>> {
+    const manifests: CompactionManifest[] = [];
+    for (const o of objects) {
+      if (!isManifestKey(o.key)) continue;
+      const bytes = await this.store.get(o.key);
+      const m = bytes && parseManifest(bytes);
+      if (m) manifests.push(m);
+    }
+    return manifests.length === 0 ? new Set() : keysHiddenBy(manifests, new Set(objects.map((o) => o.key)));
   }
 
   async start(q: ScopedQuery): Promise<string> {
@@ -183,12 +202,20 @@ export class DuckDbQueryEngine implements QueryEngine {
   private async execute(execution: Execution, conn: DuckDBConnection, tenantInstance: TenantInstance, q: ScopedQuery, userSql: string, started: number): Promise<void> {
     const timer = setTimeout(() => conn.interrupt(), this.opts.timeoutMs ?? 30_000);
     try {
-      const { paths, bytes } = await this.filesFor(q);
-      const source = paths.length > 0 ? logsOverFiles(paths) : emptyLogs();
-      const sql =
-        `WITH ${TABLE_NAME} AS (SELECT * FROM (${source}) WHERE ts >= $1::TIMESTAMPTZ AND ts < $2::TIMESTAMPTZ)\n` +
-        `SELECT * FROM (\n${userSql}\n) AS q LIMIT ${Math.floor(q.limit)}`;
-      const reader = await runQuery(conn, sql, [new Date(q.startMs).toISOString(), new Date(q.endMs).toISOString(), ...q.params]);
+      const attempt = async () => {
+        const files = await this.filesFor(q);
+        const source = files.paths.length > 0 ? logsOverFiles(files.paths) : emptyLogs();
+        const sql =
+          `WITH ${TABLE_NAME} AS (SELECT * FROM (${source}) WHERE ts >= $1::TIMESTAMPTZ AND ts < $2::TIMESTAMPTZ)\n` +
+          `SELECT * FROM (\n${userSql}\n) AS q LIMIT ${Math.floor(q.limit)}`;
+        return { ...files, reader: await runQuery(conn, sql, [new Date(q.startMs).toISOString(), new Date(q.endMs).toISOString(), ...q.params]) };
+      };
+      // A compaction may delete a merged input between the listing and the read; by then its outputs
+      // exist, so listing again finds the same events.
+      const { paths, bytes, reader } = await attempt().catch((err: unknown) => {
+        if (/no such file|No files found|cannot open file/i.test(String((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message))) return attempt();
+        throw err;
+      });
       const types = reader.columnTypes();
       execution.columns = reader.columnNames().map((name, i) => ({ name, type: types[i]!.toString() }));
       execution.rows = reader.getRowsJson().map((row) => row.map((v, i) => fromJson(v, types[i]!)));

@@ -1,0 +1,42 @@
+/**
+ * The compactor: a Lambda run every hour by EventBridge that merges the small Parquet files of each closed
+ * hour into large ones (shared/services/compactor.ts). It reads, puts and deletes under events/ only.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { PARQUET_WASM, type LambdaDefaults } from './lambda-defaults.js';
+import type { Storage } from './storage.js';
+
+/** The compactor Lambda's entry, relative to the repository root. */
+export const COMPACTOR_ENTRY = 'lambdas/compactor/compact.handler.ts';
+
+export interface CompactionProps {
+  readonly lambdas: LambdaDefaults;
+  readonly storage: Storage;
+}
+
+export class Compaction extends Construct {
+  readonly compactorFunction: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: CompactionProps) {
+    super(scope, id);
+    this.compactorFunction = props.lambdas.createFunction(this, 'CompactorFunction', {
+      entry: COMPACTOR_ENTRY,
+      description: 'Sluice compactor: merges the small Parquet files of closed hours, every hour',
+      // A partition's events are held in memory while merged: outputs of up to 256 MB of Parquet.
+      memorySize: 4096,
+      timeout: Duration.minutes(15),
+      nodeModules: [PARQUET_WASM],
+    });
+    props.storage.grantCompact(this.compactorFunction);
+    new Rule(this, 'EveryHour', {
+      description: 'Sluice: compact the closed hours',
+      schedule: Schedule.rate(Duration.hours(1)),
+      // A failed run is not retried by EventBridge: the next hourly run finishes what it left behind.
+      targets: [new LambdaFunctionTarget(this.compactorFunction, { retryAttempts: 0 })],
+    });
+  }
+}
