@@ -81,6 +81,7 @@ export async function startLocal(config: LocalConfig, overrides: { logger?: Logg
     handlers: { ingest: deps.handlers.ingest, query: deps.handlers.query },
     requireCredential: !deps.open,
     maxBodyBytes: config.maxBodyBytes,
+    maxConcurrentIngest: config.maxConcurrentIngest,
     logger,
     health: () => ({ pendingBytes: spool.pendingBytes }),
   });

@@ -28,6 +28,7 @@ export const ENV = {
   smtpFrom: 'SLUICE_SMTP_FROM',
   uiUrl: 'SLUICE_UI_URL',
   compactEveryMs: 'SLUICE_COMPACT_EVERY_MS',
+  maxConcurrentIngest: 'SLUICE_MAX_CONCURRENT_INGEST',
 } as const;
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -55,6 +56,7 @@ const localSchema = z.object({
   [ENV.smtpFrom]: z.string().min(3).default('sluice@localhost'),
   [ENV.uiUrl]: z.string().url().optional(),
   [ENV.compactEveryMs]: intFrom(0, 7 * 24 * 3_600_000).default(10 * 60_000),
+  [ENV.maxConcurrentIngest]: intFrom(1, 10_000).default(16),
 });
 
 export interface LocalConfig {
@@ -85,6 +87,8 @@ export interface LocalConfig {
   uiUrl?: string | undefined;
   /** how often local mode compacts the closed hours; 0: never */
   compactEveryMs: number;
+  /** ingest requests served at once; more get 429 with Retry-After */
+  maxConcurrentIngest: number;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +123,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     smtpFrom: c[ENV.smtpFrom],
     uiUrl: c[ENV.uiUrl],
     compactEveryMs: c[ENV.compactEveryMs],
+    maxConcurrentIngest: c[ENV.maxConcurrentIngest],
   };
 }
 

@@ -16,6 +16,7 @@ const DEFAULTS: LocalConfig = {
   slackWebhooks: {},
   smtpFrom: 'sluice@localhost',
   compactEveryMs: 600_000,
+  maxConcurrentIngest: 16,
 };
 
 function errorOf(env: Record<string, string | undefined>): ConfigError {
@@ -52,6 +53,7 @@ describe('ENV', () => {
       smtpFrom: 'SLUICE_SMTP_FROM',
       uiUrl: 'SLUICE_UI_URL',
       compactEveryMs: 'SLUICE_COMPACT_EVERY_MS',
+      maxConcurrentIngest: 'SLUICE_MAX_CONCURRENT_INGEST',
     });
   });
 });
@@ -92,6 +94,7 @@ describe('readLocalConfig', () => {
         SLUICE_SMTP_FROM: 'alerts@example.com',
         SLUICE_UI_URL: 'https://logs.example.com/q',
         SLUICE_COMPACT_EVERY_MS: '0',
+        SLUICE_MAX_CONCURRENT_INGEST: '4',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -113,6 +116,7 @@ describe('readLocalConfig', () => {
       smtpFrom: 'alerts@example.com',
       uiUrl: 'https://logs.example.com/q',
       compactEveryMs: 0,
+      maxConcurrentIngest: 4,
     });
   });
 
