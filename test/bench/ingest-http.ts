@@ -13,6 +13,7 @@ import { readLocalConfig } from '../../shared/config/env.js';
 import { startLocal } from '../../lambdas/local/start.js';
 import { ConsoleLogger } from '../../shared/adapters/local/console-logger.js';
 import { tempDir } from '../helpers/tmp.js';
+import { appNdjson } from './app-corpus.js';
 
 const { values } = parseArgs({
   options: { events: { type: 'string', default: '100000' }, runs: { type: 'string', default: '3' }, gzip: { type: 'boolean', default: false } },
@@ -20,30 +21,6 @@ const { values } = parseArgs({
 const N = Number(values.events);
 const RUNS = Number(values.runs);
 
-const SERVICES = ['checkout', 'payments', 'search', 'auth', 'inventory', 'email', 'gateway'];
-const PATHS = ['/api/cart', '/api/pay', '/api/search?q=shoes', '/login', '/api/items/42', '/health'];
-
-function corpus(n: number, run: number): string {
-  const lines: string[] = [];
-  const start = Date.now() - 60_000;
-  for (let i = 0; i < n; i++) {
-    const status = i % 50 === 0 ? 500 : i % 13 === 0 ? 404 : 200;
-    lines.push(
-      JSON.stringify({
-        time: new Date(start + Math.floor((i / n) * 60_000)).toISOString(),
-        level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
-        service: SERVICES[i % SERVICES.length],
-        host: `ip-10-0-${i % 4}-${(i * 7) % 250}`,
-        msg: `${status >= 500 ? 'upstream failed' : 'request completed'} ${PATHS[i % PATHS.length]}`,
-        http: { method: i % 3 === 0 ? 'POST' : 'GET', path: PATHS[i % PATHS.length], status },
-        duration_ms: (i * 37) % 1200,
-        request_id: `req-${run}-${i.toString(36)}`,
-        user_id: `u${(i * 13) % 5000}`,
-      }),
-    );
-  }
-  return lines.join('\n') + '\n';
-}
 
 async function main(): Promise<void> {
   const { dir, cleanup } = await tempDir('sluice-bench-');
@@ -57,7 +34,7 @@ async function main(): Promise<void> {
   const results: { run: number; mb: number; ackMs: number; storedMs: number }[] = [];
   try {
     for (let run = 1; run <= RUNS; run++) {
-      const text = corpus(N, run);
+      const text = appNdjson(N, run);
       const body = values.gzip ? gzipSync(text) : Buffer.from(text);
       const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
       if (values.gzip) headers['content-encoding'] = 'gzip';

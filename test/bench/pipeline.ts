@@ -12,35 +12,13 @@ import { decodeLogsBody } from '../../shared/domain/decode-body.js';
 import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type RecordContext } from '../../shared/domain/normalize/record.js';
 import { encodeParquet } from '../../shared/domain/parquet.js';
 import { tempDir } from '../helpers/tmp.js';
+import { appNdjson } from './app-corpus.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '100000' } } });
 const N = Number(values.events);
-const SERVICES = ['checkout', 'payments', 'search', 'auth', 'inventory', 'email', 'gateway'];
-const PATHS = ['/api/cart', '/api/pay', '/api/search?q=shoes', '/login', '/api/items/42', '/health'];
-
-function ndjson(n: number): string {
-  const start = Date.now() - 60_000;
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const status = i % 50 === 0 ? 500 : i % 13 === 0 ? 404 : 200;
-    lines.push(
-      JSON.stringify({
-        time: new Date(start + Math.floor((i / n) * 60_000)).toISOString(),
-        level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
-        service: SERVICES[i % SERVICES.length],
-        host: `ip-10-0-${i % 4}-${(i * 7) % 250}`,
-        msg: `${status >= 500 ? 'upstream failed' : 'request completed'} ${PATHS[i % PATHS.length]}`,
-        http: { method: i % 3 === 0 ? 'POST' : 'GET', path: PATHS[i % PATHS.length], status },
-        duration_ms: (i * 37) % 1200,
-        request_id: `req-${i.toString(36)}`,
-      }),
-    );
-  }
-  return lines.join('\n') + '\n';
-}
 
 async function main(): Promise<void> {
-  const text = ndjson(N);
+  const text = appNdjson(N);
   const mb = Buffer.byteLength(text) / 1e6;
   const ctx: RecordContext = { receipt: '01HZZZZZZZZZZZZZZZZZZZZZZZ', ingestedAtMicros: Date.now() * 1000, defaults: {}, limits: DEFAULT_EVENT_LIMITS };
   const runs: number[] = [];
