@@ -11,8 +11,14 @@ export const COMPACT_PREFIX = 'compact-';
 export interface CompactionManifest {
   /** the data files being merged (full keys) */
   inputs: string[];
-  /** the files that replace them (full keys) */
-  outputs: string[];
+  /** every output's key starts with this (`<partition>/compact-<hash>-`) */
+  outputPrefix: string;
+  /**
+   * null while the outputs are being written (readers use the inputs and skip anything under
+   * outputPrefix); the complete list once they are all stored — the job's commit point, after which
+   * readers use the outputs and skip the inputs.
+   */
+  outputs: string[] | null;
 }
 
 /** A short, stable hash of the sorted input keys: the same inputs always give the same job and names. */
@@ -22,6 +28,10 @@ export function jobHash(inputs: readonly string[]): string {
 
 export function manifestName(hash: string): string {
   return `${MANIFEST_PREFIX}${hash}.json`;
+}
+
+export function outputPrefix(partitionPrefix: string, hash: string): string {
+  return `${partitionPrefix}${COMPACT_PREFIX}${hash}-`;
 }
 
 export function outputName(hash: string, n: number): string {
@@ -38,22 +48,24 @@ export function parseManifest(bytes: Uint8Array): CompactionManifest | undefined
   try {
     const v = JSON.parse(new TextDecoder().decode(bytes)) as Partial<CompactionManifest>;
     const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((s) => typeof s === 'string');
-    if (!strings(v.inputs) || !strings(v.outputs) || v.outputs.length === 0) return undefined;
-    return { inputs: v.inputs, outputs: v.outputs };
+    if (!strings(v.inputs) || typeof v.outputPrefix !== 'string' || !v.outputPrefix.includes(COMPACT_PREFIX)) return undefined;
+    if (v.outputs !== null && !(strings(v.outputs) && v.outputs.length > 0 && v.outputs.every((k) => k.startsWith(v.outputPrefix!)))) return undefined;
+    return { inputs: v.inputs, outputPrefix: v.outputPrefix, outputs: v.outputs };
   } catch {
     return undefined;
   }
 }
 
 /**
- * Which of a partition's data files a reader must skip so each event is seen once: while a job's outputs
- * are not all written, its outputs; once they are, its inputs.
+ * Which of a partition's listed data files a reader must skip so each event is seen once: after a job's
+ * commit point, its inputs; before it — or when the listing predates the commit and lacks an output —
+ * whatever the job has written so far.
  */
-export function keysHiddenBy(manifests: readonly CompactionManifest[], existing: ReadonlySet<string>): Set<string> {
+export function keysHiddenBy(manifests: readonly CompactionManifest[], listed: ReadonlySet<string>): Set<string> {
   const hidden = new Set<string>();
   for (const m of manifests) {
-    const done = m.outputs.every((k) => existing.has(k));
-    for (const k of done ? m.inputs : m.outputs) hidden.add(k);
+    if (m.outputs && m.outputs.every((k) => listed.has(k))) for (const k of m.inputs) hidden.add(k);
+    else for (const k of listed) if (k.startsWith(m.outputPrefix)) hidden.add(k);
   }
   return hidden;
 }

@@ -208,18 +208,87 @@ export function toArrowTable(events: readonly LogEvent[]): Table {
   return new Table([new RecordBatch(ARROW_SCHEMA, struct)]);
 }
 
-/** One Parquet file (ZSTD, rows sorted by ts) holding the given events. */
-export function encodeParquet(events: readonly LogEvent[]): Uint8Array {
-  const table = toArrowTable(sortByTs(events));
-  const wasmTable = pq.Table.fromIPCStream(tableToIPC(table, 'stream'));
-  let builder = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setMaxRowGroupBytes(MAX_ROW_GROUP_BYTES).setCreatedBy('sluice');
+/** Rows per row group of a file written in slices (the compactor's): ~100 MB of Parquet or less. */
+const MAX_ROW_GROUP_ROWS = 512 * 1024;
+
+/** The writer settings every Sluice file is written with. */
+function writerProperties(): pq.WriterProperties {
+  let builder = new pq.WriterPropertiesBuilder()
+    .setCompression(pq.Compression.ZSTD)
+    .setMaxRowGroupBytes(MAX_ROW_GROUP_BYTES)
+    .setMaxRowGroupSize(MAX_ROW_GROUP_ROWS)
+    .setCreatedBy('sluice');
   // Rows are sorted by ts, so timestamps are small deltas; event ids share their receipt prefix. Those
   // encodings store them in a fraction of what a dictionary of unique values would take.
   for (const [column, encoding] of COLUMN_ENCODINGS) {
     builder = builder.setColumnDictionaryEnabled(column, false).setColumnEncoding(column, encoding);
   }
-  const props = builder.build();
-  return pq.writeParquet(wasmTable, props);
+  return builder.build();
+}
+
+function toWasmTable(events: readonly LogEvent[]): pq.Table {
+  return pq.Table.fromIPCStream(tableToIPC(toArrowTable(events), 'stream'));
+}
+
+/** One Parquet file (ZSTD, rows sorted by ts) holding the given events. */
+export function encodeParquet(events: readonly LogEvent[]): Uint8Array {
+  return pq.writeParquet(toWasmTable(sortByTs(events)), writerProperties());
+}
+
+/**
+ * One Parquet file written a slice at a time, rows in the order given (the caller sorts): only one slice
+ * of events is held as objects at once, and the writer buffers at most a row group. The file's bytes are
+ * returned whole (the compactor puts them as one object).
+ */
+export async function encodeParquetSlices(slices: AsyncIterable<readonly LogEvent[]>): Promise<Uint8Array> {
+  const iterator = slices[Symbol.asyncIterator]();
+  const input = new ReadableStream<pq.RecordBatch>({
+    async pull(controller) {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return controller.close();
+        if (next.value.length === 0) continue;
+        const table = toWasmTable(next.value);
+        for (const batch of table.recordBatches()) controller.enqueue(batch);
+        table.free();
+        return;
+      }
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+  const output = (await pq.transformParquetStream(input, writerProperties())) as ReadableStream<Uint8Array>;
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** How many row groups the file has (the compactor reads large files a row group at a time). */
+export async function rowGroupCount(bytes: Uint8Array): Promise<number> {
+  const file = await pq.ParquetFile.fromFile(new Blob([bytes]));
+  try {
+    return file.metadata().numRowGroups();
+  } finally {
+    file.free();
+  }
+}
+
+function readColumns(bytes: Uint8Array, columns: string[], rowGroup: number | undefined): Table {
+  const wasmTable = pq.readParquet(bytes, { columns, ...(rowGroup === undefined ? {} : { rowGroups: [rowGroup] }) });
+  return tableFromIPC(wasmTable.intoIPCStream());
+}
+
+/** The ts of every row of one row group (or of the file), in microseconds. */
+export function readTimestamps(bytes: Uint8Array, rowGroup?: number): number[] {
+  return microsOf(readColumns(bytes, ['ts'], rowGroup).getChild('ts'));
+}
+
+/** ts and event_id of every row of one row group (or of the file). */
+export function readTimestampsAndIds(bytes: Uint8Array, rowGroup?: number): { ts: number[]; ids: (string | null)[] } {
+  const table = readColumns(bytes, ['ts', 'event_id'], rowGroup);
+  const ids = table.getChild('event_id');
+  return { ts: microsOf(table.getChild('ts')), ids: ids ? Array.from(ids.toArray() as Iterable<string | null>) : [] };
 }
 
 /** A timestamp column's raw microseconds (Vector.get() would round them to milliseconds). */
@@ -281,9 +350,9 @@ function listsOf(vector: { data: readonly Data[] } | null): string[][] {
   );
 }
 
-/** The events of one Parquet file written by encodeParquet (the compactor reads its inputs with it). */
-export function decodeParquet(bytes: Uint8Array): LogEvent[] {
-  const wasmTable = pq.readParquet(bytes);
+/** The events of one Parquet file written by Sluice, or of one of its row groups (the compactor reads its inputs with it). */
+export function decodeParquet(bytes: Uint8Array, rowGroup?: number): LogEvent[] {
+  const wasmTable = pq.readParquet(bytes, rowGroup === undefined ? undefined : { rowGroups: [rowGroup] });
   const table = tableFromIPC(wasmTable.intoIPCStream());
   const cols = Object.fromEntries(EVENT_COLUMNS.map((c) => [c.name, table.getChild(c.name)]));
   const out: LogEvent[] = new Array(table.numRows);

@@ -2,26 +2,24 @@
  * Compaction: merges the small files of each closed hour into files of up to maxFileBytes, sorted by ts,
  * without duplicate event_ids, then removes the merged inputs.
  *
+ * Memory stays bounded however busy the hour: the hour is merged a time slice at a time (slices of about
+ * sliceEvents events, planned from the inputs' ts columns), and each output file is written a slice at a
+ * time. A duplicate (the same queue message written twice) has the same event_id *and* the same ts, so it
+ * always falls in the same slice as its twin: de-duplicating slice by slice is exact.
+ *
  * One job, crash-safe at every step:
- *   1. read the inputs, merge, decide the outputs (names derived from the sorted input keys);
- *   2. put the manifest `_compaction-<hash>.json` (inputs, outputs): the job's intent;
- *   3. put the outputs;
+ *   1. put the manifest `_compaction-<hash>.json` with the inputs and `outputs: null` (the intent);
+ *   2. put the outputs `compact-<hash>-<n>.parquet`, one after another, slice by slice;
+ *   3. put the manifest again with the list of outputs: the commit point;
  *   4. delete the inputs;
  *   5. delete the manifest.
- * A rerun that finds a manifest finishes it: outputs all present → delete the inputs that remain; else
- * redo from step 3 (same names, so redoing overwrites). Outputs are durable before any input goes, so a
- * query never misses an event; the local engine reads the manifest to see each event once during the swap.
+ * A rerun that finds a committed manifest finishes steps 4–5; one that finds an uncommitted manifest
+ * deletes what the job had written and the manifest, and the partition is compacted afresh. No input is
+ * deleted before every output is durable, so a query never misses an event; the local engine reads the
+ * manifest to see each event once during the swap.
  */
-import {
-  COMPACT_PREFIX,
-  isManifestKey,
-  jobHash,
-  manifestName,
-  outputName,
-  parseManifest,
-  type CompactionManifest,
-} from '../domain/compaction.js';
-import { decodeParquet, encodeParquet, sortByTs } from '../domain/parquet.js';
+import { COMPACT_PREFIX, isManifestKey, jobHash, manifestName, outputName, outputPrefix, parseManifest, type CompactionManifest } from '../domain/compaction.js';
+import { decodeParquet, encodeParquetSlices, readTimestamps, readTimestampsAndIds, rowGroupCount } from '../domain/parquet.js';
 import { EVENTS_PREFIX, partitionPrefix, type Partition } from '../domain/partitioning.js';
 import type { LogEvent } from '../domain/schema.js';
 import type { Clock } from '../ports/clock.js';
@@ -36,6 +34,8 @@ export interface CompactorDeps {
   maxFileBytes?: number;
   /** an hour is compacted once its end is older than this */
   closedAfterMs?: number;
+  /** about how many events are merged in memory at once (one time slice) */
+  sliceEvents?: number;
 }
 
 export interface CompactionResult {
@@ -49,6 +49,9 @@ export interface CompactionResult {
 
 const PARQUET_TYPE = 'application/vnd.apache.parquet';
 const PARTITION_KEY = /^events\/tenant=([^/]+)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/([^/]+)$/;
+const HOUR_US = 3_600_000_000;
+/** The slice planner counts events per bucket of this many microseconds (10 ms: 360,000 per hour). */
+const BUCKET_US = 10_000;
 
 function emptyResult(): CompactionResult {
   return { partitions: 0, inputFiles: 0, outputFiles: 0, bytesBefore: 0, bytesAfter: 0, duplicatesDropped: 0 };
@@ -66,10 +69,10 @@ function add(a: CompactionResult, b: CompactionResult): CompactionResult {
 }
 
 /** Sorted by ts; of events sharing an event_id, the earliest (by ts, then input order) is kept. */
-export function mergeEvents(events: readonly LogEvent[]): { events: LogEvent[]; duplicates: number } {
-  const seen = new Set<string>();
+export function mergeEvents(events: readonly LogEvent[], seen: Set<string> = new Set()): { events: LogEvent[]; duplicates: number } {
+  const order = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.ts - b.e.ts || a.i - b.i);
   const out: LogEvent[] = [];
-  for (const e of sortByTs(events)) {
+  for (const { e } of order) {
     if (seen.has(e.event_id)) continue;
     seen.add(e.event_id);
     out.push(e);
@@ -77,107 +80,251 @@ export function mergeEvents(events: readonly LogEvent[]): { events: LogEvent[]; 
   return { events: out, duplicates: events.length - out.length };
 }
 
+/** One row group of one file, with the range of its ts (the unit the merge loads). */
+interface Unit {
+  key: string;
+  rowGroup: number;
+  /** how many row groups its file has (a file of one is read whole) */
+  groups: number;
+  rows: number;
+  min: number;
+  max: number;
+}
+
+export interface Slice {
+  /** µs, inclusive (-Infinity for the first) */
+  from: number;
+  /** µs, exclusive (Infinity for the last) */
+  to: number;
+  /** input events in it (duplicates included) */
+  events: number;
+}
+
+/** Time slices covering the hour, each holding at most maxEvents events unless one bucket alone holds more. */
+export function planSlices(counts: Int32Array, hourStartUs: number, maxEvents: number): Slice[] {
+  const slices: Slice[] = [];
+  let from = -Infinity;
+  let events = 0;
+  for (let b = 0; b < counts.length; b++) {
+    if (events > 0 && events + counts[b]! > maxEvents) {
+      const to = hourStartUs + b * BUCKET_US;
+      slices.push({ from, to, events });
+      from = to;
+      events = 0;
+    }
+    events += counts[b]!;
+  }
+  slices.push({ from, to: Infinity, events });
+  return slices;
+}
+
+/** Consecutive slices grouped into outputs of at most perOutput events each (at least one slice per output). */
+export function groupSlices(slices: readonly Slice[], perOutput: number): Slice[][] {
+  const groups: Slice[][] = [];
+  let current: Slice[] = [];
+  let events = 0;
+  for (const slice of slices) {
+    if (current.length > 0 && events + slice.events > perOutput) {
+      groups.push(current);
+      current = [];
+      events = 0;
+    }
+    current.push(slice);
+    events += slice.events;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
 export function makeCompactor(deps: CompactorDeps) {
   const { store, clock, logger } = deps;
   const maxFileBytes = deps.maxFileBytes ?? 256 * 1024 * 1024;
   const closedAfterMs = deps.closedAfterMs ?? 2 * 3_600_000;
+  const sliceEvents = deps.sliceEvents ?? 200_000;
 
   const nameOf = (key: string) => key.slice(key.lastIndexOf('/') + 1);
+  const isCompacted = (key: string) => nameOf(key).startsWith(COMPACT_PREFIX);
   /** Data files a job may merge: every Parquet file but compacted ones that are already large. */
-  const isInput = (o: ObjectInfo) => o.key.endsWith('.parquet') && !(nameOf(o.key).startsWith(COMPACT_PREFIX) && o.size >= maxFileBytes / 2);
+  const isInput = (o: ObjectInfo) => o.key.endsWith('.parquet') && !(isCompacted(o.key) && o.size >= maxFileBytes / 2);
 
-  async function readEvents(keys: readonly string[]): Promise<LogEvent[]> {
-    const events: LogEvent[] = [];
-    for (const key of keys) {
-      const bytes = await store.get(key);
-      if (!bytes) throw new Error(`compaction input ${key} is missing`);
-      for (const e of decodeParquet(bytes)) events.push(e);
-    }
-    return events;
+  async function fetch(key: string): Promise<Uint8Array> {
+    const bytes = await store.get(key);
+    if (!bytes) throw new Error(`compaction input ${key} is missing`);
+    return bytes;
   }
 
-  /** Writes the outputs (again, if a crash interrupted them), then removes the inputs and the manifest. */
-  async function finish(prefix: string, manifestKey: string, m: CompactionManifest, chunks: LogEvent[][] | undefined): Promise<number> {
-    let bytesAfter = 0;
-    if (chunks) {
-      for (let i = 0; i < m.outputs.length; i++) {
-        const body = encodeParquet(chunks[i]!);
-        bytesAfter += body.byteLength;
-        await store.put(m.outputs[i]!, body, PARQUET_TYPE);
+  /** Each row group of the files with its ts range; counts every input event into the hour's buckets. */
+  async function survey(keys: readonly string[], hourStartUs: number, counts: Int32Array | undefined): Promise<Unit[]> {
+    const units: Unit[] = [];
+    for (const key of keys) {
+      const bytes = await fetch(key);
+      const groups = await rowGroupCount(bytes);
+      for (let rowGroup = 0; rowGroup < groups; rowGroup++) {
+        const ts = readTimestamps(bytes, groups === 1 ? undefined : rowGroup);
+        if (ts.length === 0) continue;
+        let min = Infinity;
+        let max = -Infinity;
+        for (const t of ts) {
+          if (t < min) min = t;
+          if (t > max) max = t;
+          if (counts) counts[Math.min(counts.length - 1, Math.max(0, Math.floor((t - hourStartUs) / BUCKET_US)))]!++;
+        }
+        units.push({ key, rowGroup, groups, rows: ts.length, min, max });
       }
     }
-    // Every output is durable from here on: the inputs can go.
-    for (const key of m.inputs) await store.delete(key);
-    await store.delete(manifestKey);
-    logger.info('compacted', { partition: prefix, inputs: m.inputs.length, outputs: m.outputs.length });
-    return bytesAfter;
+    return units.sort((a, b) => a.min - b.min);
   }
 
-  /** Splits the merged events into chunks of about maxFileBytes each (estimated from the input bytes). */
-  function split(events: LogEvent[], inputBytes: number): LogEvent[][] {
-    const n = Math.max(1, Math.min(events.length, Math.ceil(inputBytes / maxFileBytes)));
-    const per = Math.ceil(events.length / n);
-    const chunks: LogEvent[][] = [];
-    for (let i = 0; i < n; i++) chunks.push(events.slice(i * per, (i + 1) * per));
-    return chunks.filter((c) => c.length > 0);
+  /**
+   * Loads units as the slices reach them and hands out their rows slice by slice. A unit's rows stay in
+   * memory until the slice that passes its last ts; a file of many row groups stays (as bytes) until
+   * its last group is loaded.
+   */
+  function cursor<T extends { ts: number }>(units: readonly Unit[], load: (bytes: Uint8Array, unit: Unit) => T[]) {
+    let next = 0;
+    let pending: T[] = [];
+    const files = new Map<string, { bytes: Uint8Array; left: number }>();
+    return async function take(slice: { from: number; to: number }): Promise<T[]> {
+      while (next < units.length && units[next]!.min < slice.to) {
+        const unit = units[next++]!;
+        let file = files.get(unit.key);
+        if (!file) files.set(unit.key, (file = { bytes: await fetch(unit.key), left: unit.groups }));
+        for (const row of load(file.bytes, unit)) pending.push(row);
+        if (--file.left === 0) files.delete(unit.key);
+      }
+      const now: T[] = [];
+      const later: T[] = [];
+      for (const row of pending) (row.ts < slice.to ? now : later).push(row);
+      pending = later;
+      return now;
+    };
   }
+
+  /**
+   * Merges the inputs slice by slice into outputs of about maxFileBytes each, de-duplicated among
+   * themselves and against the partition's large compacted files (which are not rewritten).
+   */
+  async function writeOutputs(prefix: string, hash: string, inputs: readonly ObjectInfo[], references: readonly ObjectInfo[], hourStartUs: number) {
+    const counts = new Int32Array(HOUR_US / BUCKET_US);
+    const inputUnits = await survey(
+      inputs.map((o) => o.key),
+      hourStartUs,
+      counts,
+    );
+    const rows = inputUnits.reduce((s, u) => s + u.rows, 0);
+    // As many outputs as the input bytes call for, of equal event counts; slices no larger than an output.
+    const inputBytes = inputs.reduce((s, o) => s + o.size, 0);
+    const perOutput = Math.ceil(rows / Math.max(1, Math.ceil(inputBytes / maxFileBytes)));
+    const groups = groupSlices(planSlices(counts, hourStartUs, Math.min(sliceEvents, perOutput)), perOutput);
+    const takeEvents = cursor(inputUnits, (bytes, u) => decodeParquet(bytes, u.groups === 1 ? undefined : u.rowGroup));
+    const referenceUnits = (await survey(references.map((o) => o.key), hourStartUs, undefined)).filter((u) => u.max >= (inputUnits[0]?.min ?? Infinity));
+    const takeIds = cursor(referenceUnits, (bytes, u) => {
+      const { ts, ids } = readTimestampsAndIds(bytes, u.groups === 1 ? undefined : u.rowGroup);
+      return ts.map((t, i) => ({ ts: t, id: ids[i] ?? '' }));
+    });
+
+    let duplicates = 0;
+    const outputs: string[] = [];
+    let bytesAfter = 0;
+    for (const group of groups) {
+      let written = 0;
+      async function* slices(): AsyncGenerator<LogEvent[]> {
+        for (const slice of group) {
+          const seen = new Set<string>();
+          for (const r of await takeIds(slice)) seen.add(r.id);
+          const merged = mergeEvents(await takeEvents(slice), seen);
+          duplicates += merged.duplicates;
+          written += merged.events.length;
+          yield merged.events;
+        }
+      }
+      const body = await encodeParquetSlices(slices());
+      if (written === 0) continue; // every event of these slices was a duplicate
+      const key = `${prefix}${outputName(hash, outputs.length)}`;
+      await store.put(key, body, PARQUET_TYPE);
+      outputs.push(key);
+      bytesAfter += body.byteLength;
+    }
+    return { outputs, bytesAfter, duplicates };
+  }
+
+  async function putManifest(key: string, m: CompactionManifest): Promise<void> {
+    await store.put(key, new TextEncoder().encode(JSON.stringify(m)), 'application/json');
+  }
+
+  /** Steps 4–5: every output is durable, so the inputs can go, then the manifest. */
+  async function finish(prefix: string, manifestKey: string, m: CompactionManifest): Promise<void> {
+    for (const key of m.inputs) await store.delete(key);
+    await store.delete(manifestKey);
+    logger.info('compacted', { partition: prefix, inputs: m.inputs.length, outputs: m.outputs?.length });
+  }
+
+  /** Finishes a committed job, or undoes an uncommitted one (its inputs are all still there). */
+  async function recover(prefix: string, objects: readonly ObjectInfo[]): Promise<boolean> {
+    let recovered = false;
+    for (const manifestKey of objects.filter((o) => isManifestKey(o.key)).map((o) => o.key)) {
+      const bytes = await store.get(manifestKey);
+      const m = bytes && parseManifest(bytes);
+      if (!m || !m.outputPrefix.startsWith(prefix) || !m.inputs.concat(m.outputs ?? []).every((k) => k.startsWith(prefix))) {
+        logger.warn('ignoring an unreadable compaction manifest', { key: manifestKey });
+        continue;
+      }
+      if (m.outputs) {
+        await finish(prefix, manifestKey, m);
+      } else {
+        for (const o of objects) if (o.key.startsWith(m.outputPrefix)) await store.delete(o.key);
+        await store.delete(manifestKey);
+        logger.info('undid an interrupted compaction; it starts afresh', { partition: prefix, manifest: manifestKey });
+      }
+      recovered = true;
+    }
+    return recovered;
+  }
+
+  /** New batch files, and something to merge them with or to de-duplicate them against. */
+  const needsJob = (inputs: number, fresh: boolean, references: number) => fresh && (inputs > 1 || references > 0);
 
   /** Finishes any interrupted job of the partition, then compacts it when it has more than one small file. */
   async function compactPartition(partition: Partition): Promise<CompactionResult> {
     const prefix = partitionPrefix(partition);
     let objects = await store.list(prefix);
-    const result = emptyResult();
-    let recovered = false;
-
-    for (const manifestKey of objects.filter((o) => isManifestKey(o.key)).map((o) => o.key)) {
-      const bytes = await store.get(manifestKey);
-      const m = bytes && parseManifest(bytes);
-      if (!m || !m.inputs.concat(m.outputs).every((k) => k.startsWith(prefix))) {
-        logger.warn('ignoring an unreadable compaction manifest', { key: manifestKey });
-        continue;
-      }
-      const existing = new Set(objects.map((o) => o.key));
-      if (m.outputs.every((k) => existing.has(k))) {
-        await finish(prefix, manifestKey, m, undefined);
-      } else {
-        // Outputs missing: the inputs are all still there (none is deleted before every output exists).
-        const merged = mergeEvents(await readEvents(m.inputs));
-        const inputBytes = objects.filter((o) => m.inputs.includes(o.key)).reduce((s, o) => s + o.size, 0);
-        const chunks = split(merged.events, inputBytes);
-        if (chunks.length !== m.outputs.length) throw new Error(`compaction manifest ${manifestKey} does not match its inputs`);
-        await finish(prefix, manifestKey, m, chunks);
-      }
-      recovered = true;
-    }
-    if (recovered) objects = await store.list(prefix);
+    if (await recover(prefix, objects)) objects = await store.list(prefix);
 
     const inputs = objects.filter(isInput);
+    const references = objects.filter((o) => o.key.endsWith('.parquet') && !isInput(o));
     // Only new batch files start a job: outputs of an earlier job (however small) are not merged again
-    // on their own, so a second run over a compacted hour does nothing.
-    if (inputs.length <= 1 || inputs.every((o) => nameOf(o.key).startsWith(COMPACT_PREFIX))) return result;
+    // on their own, so a second run over a compacted hour does nothing. One new file is merged alone when
+    // the hour has a large compacted file, to drop the events it repeats.
+    if (!needsJob(inputs.length, inputs.some((o) => !isCompacted(o.key)), references.length)) return emptyResult();
     const inputKeys = inputs.map((o) => o.key).sort();
     const hash = jobHash(inputKeys);
-    const inputBytes = inputs.reduce((s, o) => s + o.size, 0);
-    const merged = mergeEvents(await readEvents(inputKeys));
-    const chunks = split(merged.events, inputBytes);
-    const manifest: CompactionManifest = { inputs: inputKeys, outputs: chunks.map((_, i) => `${prefix}${outputName(hash, i)}`) };
     const manifestKey = `${prefix}${manifestName(hash)}`;
-    await store.put(manifestKey, new TextEncoder().encode(JSON.stringify(manifest)), 'application/json');
-    const bytesAfter = await finish(prefix, manifestKey, manifest, chunks);
+    const manifest: CompactionManifest = { inputs: inputKeys, outputPrefix: outputPrefix(prefix, hash), outputs: null };
+    await putManifest(manifestKey, manifest);
+    const hourStartUs = Date.UTC(Number(partition.dt.slice(0, 4)), Number(partition.dt.slice(5, 7)) - 1, Number(partition.dt.slice(8, 10)), partition.hour) * 1000;
+    const written = await writeOutputs(prefix, hash, inputs, references, hourStartUs);
+    if (written.outputs.length === 0) {
+      // Every input event was already in a large compacted file: nothing to write, the inputs just go.
+      await finish(prefix, manifestKey, manifest);
+    } else {
+      const committed = { ...manifest, outputs: written.outputs };
+      await putManifest(manifestKey, committed);
+      await finish(prefix, manifestKey, committed);
+    }
     return {
       partitions: 1,
       inputFiles: inputs.length,
-      outputFiles: chunks.length,
-      bytesBefore: inputBytes,
-      bytesAfter,
-      duplicatesDropped: merged.duplicates,
+      outputFiles: written.outputs.length,
+      bytesBefore: inputs.reduce((s, o) => s + o.size, 0),
+      bytesAfter: written.bytesAfter,
+      duplicatesDropped: written.duplicates,
     };
   }
 
   /** Every closed hour of every tenant that has something to do (files to merge or a job to finish). */
   async function closedPartitions(): Promise<Partition[]> {
     const now = clock.now();
-    const byPartition = new Map<string, { partition: Partition; inputs: number; fresh: boolean; manifest: boolean }>();
+    const byPartition = new Map<string, { partition: Partition; inputs: number; fresh: boolean; references: number; manifest: boolean }>();
     for (const o of await store.list(EVENTS_PREFIX)) {
       const m = PARTITION_KEY.exec(o.key);
       if (!m) continue;
@@ -185,14 +332,14 @@ export function makeCompactor(deps: CompactorDeps) {
       if (hourStart + 3_600_000 + closedAfterMs > now) continue;
       const id = `${m[1]}/${m[2]}/${m[3]}`;
       let p = byPartition.get(id);
-      if (!p) byPartition.set(id, (p = { partition: { tenant: m[1]!, dt: m[2]!, hour: Number(m[3]) }, inputs: 0, fresh: false, manifest: false }));
+      if (!p) byPartition.set(id, (p = { partition: { tenant: m[1]!, dt: m[2]!, hour: Number(m[3]) }, inputs: 0, fresh: false, references: 0, manifest: false }));
       if (isManifestKey(o.key)) p.manifest = true;
       else if (isInput(o)) {
         p.inputs++;
-        if (!m[4]!.startsWith(COMPACT_PREFIX)) p.fresh = true;
-      }
+        if (!isCompacted(m[4]!)) p.fresh = true;
+      } else if (o.key.endsWith('.parquet')) p.references++;
     }
-    return [...byPartition.values()].filter((p) => p.manifest || (p.inputs > 1 && p.fresh)).map((p) => p.partition);
+    return [...byPartition.values()].filter((p) => p.manifest || needsJob(p.inputs, p.fresh, p.references)).map((p) => p.partition);
   }
 
   /** Compacts all closed hours; one partition's failure is logged and does not stop the others. */

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDbQueryEngine } from '../../shared/adapters/local/duckdb-query-engine.js';
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
-import { decodeParquet, encodeParquet } from '../../shared/domain/parquet.js';
+import { decodeParquet, encodeParquet, rowGroupCount } from '../../shared/domain/parquet.js';
 import { partitionPrefix, type Partition } from '../../shared/domain/partitioning.js';
 import type { LogEvent } from '../../shared/domain/schema.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
-import { makeCompactor } from '../../shared/services/compactor.js';
+import { groupSlices, makeCompactor, planSlices } from '../../shared/services/compactor.js';
 import { AllPartitionsFailedError, makeCompactHandler } from '../../lambdas/compactor/compact.js';
 import { makeEvent } from '../helpers/events.js';
 import { MemoryLogger } from '../helpers/logger.js';
@@ -60,8 +60,9 @@ describe('compactor', () => {
         events.push(e);
         expected.add(e.event_id);
       }
-      // The same event delivered twice (SQS redelivery in another batch), later in a second file.
-      if (f === 3 && withDuplicate) events.push(makeEvent({ ts: (t0 + 1_000) * 1000, event_id: 'e-0-0', message: 'redelivered' }));
+      // The same event delivered twice (SQS redelivery in another batch), later in a second file: the same
+      // queue message normalized once, so the same event_id and the same ts.
+      if (f === 3 && withDuplicate) events.push(makeEvent({ ts: t0 * 1000, event_id: 'e-0-0', message: 'redelivered' }));
       const body = encodeParquet(events);
       bytes += body.byteLength;
       await store.put(`${prefix}2024050110000${f}-batch${f}.parquet`, body);
@@ -161,14 +162,61 @@ describe('compactor', () => {
     expect(await dataFiles()).toHaveLength(4);
   });
 
+  it('merges a slice at a time: the same files, every event once, sorted, however small the slices', async () => {
+    await seed();
+    const result = await makeCompactor({ store, clock: later, logger: new MemoryLogger(), sliceEvents: 7 }).run();
+    expect(result).toMatchObject({ partitions: 1, inputFiles: 4, outputFiles: 1, duplicatesDropped: 1 });
+    const files = await dataFiles();
+    const events = decodeParquet((await store.get(prefix + files[0]!))!);
+    expect(events.map((e) => e.ts)).toEqual(events.map((e) => e.ts).sort((a, b) => a - b));
+    expect(events.map((e) => e.event_id).sort()).toEqual([...expected].sort());
+    expect(events.find((e) => e.event_id === 'e-0-0')!.message).toBe('file 0 event 0');
+    await expectEachEventOnce();
+  });
+
+  it('reads a multi-row-group input a row group at a time', async () => {
+    // One input of 600,000 events (two row groups of at most 524,288 rows) merged with a small one.
+    const many: LogEvent[] = [];
+    for (let i = 0; i < 600_000; i++) many.push(makeEvent({ ts: (t0 + i * 5) * 1000, event_id: `m-${i}`, message: 'm' }));
+    const big = encodeParquet(many);
+    expect(await rowGroupCount(big)).toBe(2);
+    await store.put(`${prefix}20240501100000-big.parquet`, big);
+    // The last event of the big file again (a redelivery: same id, same ts) and a new one.
+    await store.put(`${prefix}20240501100001-small.parquet`, encodeParquet([{ ...many.at(-1)!, message: 'again' }, makeEvent({ ts: (t0 + 7) * 1000, event_id: 's-1' })]));
+    const result = await makeCompactor({ store, clock: later, logger: new MemoryLogger(), sliceEvents: 100_000 }).run();
+    expect(result).toMatchObject({ inputFiles: 2, outputFiles: 1, duplicatesDropped: 1 });
+    const [row] = (await runToEnd(engine, { tenant: 'acme', sql: `SELECT count(*), count(DISTINCT event_id), count(*) FILTER (event_id = '${many.at(-1)!.event_id}') FROM logs`, startMs: t0, endMs: t0 + HOUR, limit: 10 })).rows;
+    expect(row!.map(Number)).toEqual([600_001, 600_001, 1]);
+  }, 60_000);
+
+  it('drops events a late file repeats from a large compacted file, without rewriting it', async () => {
+    const bytes = await seed();
+    const compactor = makeCompactor({ store, clock: later, logger: new MemoryLogger() });
+    await compactor.run();
+    const [compacted] = await dataFiles();
+    // The same message redelivered long after (same event_id, same ts), beside one new event.
+    const again = makeEvent({ ts: (t0 + (4 * 4 + 1) * 20_000) * 1000, event_id: 'e-1-4', message: 'file 1 event 4' });
+    const late = makeEvent({ ts: (t0 + 30 * 60_000) * 1000, event_id: 'late-1' });
+    await store.put(`${prefix}20240501170000-late.parquet`, encodeParquet([again, late]));
+    expected.add('late-1');
+    // With maxFileBytes this small, the compacted file counts as large: it is a reference, not an input.
+    const result = await makeCompactor({ store, clock: later, logger: new MemoryLogger(), maxFileBytes: Math.floor(bytes / 2) }).run();
+    expect(result).toMatchObject({ partitions: 1, inputFiles: 1, outputFiles: 1, duplicatesDropped: 1 });
+    const files = await dataFiles();
+    expect(files).toContain(compacted);
+    expect(files).toHaveLength(2);
+    await expectEachEventOnce();
+  });
+
   it('a crash at any write or delete leaves every event queryable exactly once, and a rerun finishes the job', async () => {
     const bytes = await seed(false);
     const options = { clock: later, logger: new MemoryLogger(), maxFileBytes: Math.ceil(bytes / 2) };
-    // Count the writes and deletes of an uninterrupted job: manifest, 2 outputs, 4 inputs, manifest.
+    // Count the writes and deletes of an uninterrupted job: manifest, 2 outputs, manifest committed,
+    // 4 inputs, manifest.
     const counting = crashingAt(store, -1);
     await makeCompactor({ ...options, store: counting }).compactPartition(part);
     const total = counting.ops;
-    expect(total).toBe(1 + 2 + 4 + 1);
+    expect(total).toBe(1 + 2 + 1 + 4 + 1);
     const finalFiles = await allFiles();
 
     for (let n = 1; n <= total; n++) {
@@ -188,13 +236,36 @@ describe('compactor', () => {
   it('a query during a swap sees every event once: outputs written, inputs not yet deleted', async () => {
     const bytes = await seed(false);
     const options = { clock: later, logger: new MemoryLogger(), maxFileBytes: Math.ceil(bytes / 2) };
-    // Crash at the first input delete (op 4: manifest, output 0, output 1, delete).
-    await expect(makeCompactor({ ...options, store: crashingAt(store, 4) }).compactPartition(part)).rejects.toThrow(CrashError);
+    // Crash at the first input delete (op 5: manifest, output 0, output 1, manifest committed, delete).
+    await expect(makeCompactor({ ...options, store: crashingAt(store, 5) }).compactPartition(part)).rejects.toThrow(CrashError);
     const files = await allFiles();
     expect(files.filter((f) => f.startsWith('compact-'))).toHaveLength(2);
     expect(files.filter((f) => f.endsWith('.parquet') && !f.startsWith('compact-'))).toHaveLength(4);
     expect(files.filter((f) => f.startsWith('_compaction-'))).toHaveLength(1);
     await expectEachEventOnce();
+  });
+});
+
+describe('compaction slices', () => {
+  it('planSlices cuts the hour into slices of at most maxEvents events, except a single overfull bucket', () => {
+    const counts = new Int32Array(360_000);
+    counts[0] = 3;
+    counts[1] = 3;
+    counts[2] = 3;
+    counts[10] = 10; // a burst larger than a slice stays whole
+    counts[359_999] = 1;
+    const slices = planSlices(counts, 0, 6);
+    expect(slices.map((s) => s.events)).toEqual([6, 3, 10, 1]);
+    expect(slices[0]!.from).toBe(-Infinity);
+    expect(slices.at(-1)!.to).toBe(Infinity);
+    for (let i = 1; i < slices.length; i++) expect(slices[i]!.from).toBe(slices[i - 1]!.to);
+    expect(slices[1]).toMatchObject({ from: 20_000, to: 100_000 });
+  });
+
+  it('groupSlices fills each output up to perOutput events', () => {
+    const s = (events: number) => ({ from: 0, to: 0, events });
+    expect(groupSlices([s(3), s(3), s(3), s(5), s(1)], 6).map((g) => g.map((x) => x.events))).toEqual([[3, 3], [3], [5, 1]]);
+    expect(groupSlices([s(9)], 6)).toHaveLength(1);
   });
 });
 

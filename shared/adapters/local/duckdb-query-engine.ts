@@ -161,7 +161,8 @@ export class DuckDbQueryEngine implements QueryEngine {
 
   /**
    * While a compaction job of the partition is under way (its manifest exists), its inputs and outputs
-   * hold the same events: read the inputs until every output is written, then the outputs.
+   * hold the same events: read the inputs until the job's commit point (and this listing holds every
+   * output), then the outputs.
    */
   private async hiddenByCompaction(objects: readonly ObjectInfo[]): Promise<Set<string>> {
     const manifests: CompactionManifest[] = [];
