@@ -26,7 +26,8 @@ export class Compaction extends Construct {
     this.compactorFunction = props.lambdas.createFunction(this, 'CompactorFunction', {
       entry: COMPACTOR_ENTRY,
       description: 'Sluice compactor: merges the small Parquet files of closed hours, every hour',
-      // A partition's events are held in memory while merged: outputs of up to 256 MB of Parquet.
+      // Held in memory while a partition is merged: one output (up to 256 MB of Parquet), input bytes
+      // cached between slices (up to 512 MB), one slice of 200,000 events, 8 bytes per event of ts values.
       memorySize: 4096,
       timeout: Duration.minutes(15),
       nodeModules: [PARQUET_WASM],

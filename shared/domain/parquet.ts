@@ -274,19 +274,37 @@ export async function rowGroupCount(bytes: Uint8Array): Promise<number> {
   }
 }
 
-function readColumns(bytes: Uint8Array, columns: string[], rowGroup: number | undefined): Table {
-  const wasmTable = pq.readParquet(bytes, { columns, ...(rowGroup === undefined ? {} : { rowGroups: [rowGroup] }) });
+/** Which rows to read: one row group (or the whole file), and optionally a run of rows inside it. */
+export interface RowSelection {
+  rowGroup?: number;
+  offset?: number;
+  limit?: number;
+}
+
+function readerOptions(selection: RowSelection | undefined, columns?: string[]): pq.ReaderOptions | undefined {
+  if (!selection && !columns) return undefined;
+  const { rowGroup, offset, limit } = selection ?? {};
+  return {
+    ...(columns ? { columns } : {}),
+    ...(rowGroup === undefined ? {} : { rowGroups: [rowGroup] }),
+    ...(offset === undefined ? {} : { offset }),
+    ...(limit === undefined ? {} : { limit }),
+  };
+}
+
+function readColumns(bytes: Uint8Array, columns: string[], selection: RowSelection | undefined): Table {
+  const wasmTable = pq.readParquet(bytes, readerOptions(selection, columns));
   return tableFromIPC(wasmTable.intoIPCStream());
 }
 
-/** The ts of every row of one row group (or of the file), in microseconds. */
-export function readTimestamps(bytes: Uint8Array, rowGroup?: number): number[] {
-  return microsOf(readColumns(bytes, ['ts'], rowGroup).getChild('ts'));
+/** The ts of the selected rows, in microseconds. */
+export function readTimestamps(bytes: Uint8Array, selection?: RowSelection): number[] {
+  return microsOf(readColumns(bytes, ['ts'], selection).getChild('ts'));
 }
 
-/** ts and event_id of every row of one row group (or of the file). */
-export function readTimestampsAndIds(bytes: Uint8Array, rowGroup?: number): { ts: number[]; ids: (string | null)[] } {
-  const table = readColumns(bytes, ['ts', 'event_id'], rowGroup);
+/** ts and event_id of the selected rows. */
+export function readTimestampsAndIds(bytes: Uint8Array, selection?: RowSelection): { ts: number[]; ids: (string | null)[] } {
+  const table = readColumns(bytes, ['ts', 'event_id'], selection);
   const ids = table.getChild('event_id');
   return { ts: microsOf(table.getChild('ts')), ids: ids ? Array.from(ids.toArray() as Iterable<string | null>) : [] };
 }
@@ -350,9 +368,9 @@ function listsOf(vector: { data: readonly Data[] } | null): string[][] {
   );
 }
 
-/** The events of one Parquet file written by Sluice, or of one of its row groups (the compactor reads its inputs with it). */
-export function decodeParquet(bytes: Uint8Array, rowGroup?: number): LogEvent[] {
-  const wasmTable = pq.readParquet(bytes, rowGroup === undefined ? undefined : { rowGroups: [rowGroup] });
+/** The events of a Parquet file written by Sluice, or of the selected rows (the compactor reads its inputs with it). */
+export function decodeParquet(bytes: Uint8Array, selection?: RowSelection): LogEvent[] {
+  const wasmTable = pq.readParquet(bytes, readerOptions(selection));
   const table = tableFromIPC(wasmTable.intoIPCStream());
   const cols = Object.fromEntries(EVENT_COLUMNS.map((c) => [c.name, table.getChild(c.name)]));
   const out: LogEvent[] = new Array(table.numRows);

@@ -19,7 +19,7 @@
  * manifest to see each event once during the swap.
  */
 import { COMPACT_PREFIX, isManifestKey, jobHash, manifestName, outputName, outputPrefix, parseManifest, type CompactionManifest } from '../domain/compaction.js';
-import { decodeParquet, encodeParquetSlices, readTimestamps, readTimestampsAndIds, rowGroupCount } from '../domain/parquet.js';
+import { decodeParquet, encodeParquetSlices, readTimestamps, readTimestampsAndIds, rowGroupCount, type RowSelection } from '../domain/parquet.js';
 import { EVENTS_PREFIX, partitionPrefix, type Partition } from '../domain/partitioning.js';
 import type { LogEvent } from '../domain/schema.js';
 import type { Clock } from '../ports/clock.js';
@@ -36,6 +36,8 @@ export interface CompactorDeps {
   closedAfterMs?: number;
   /** about how many events are merged in memory at once (one time slice) */
   sliceEvents?: number;
+  /** input file bytes kept between slices (past it, a file a later slice needs is fetched again) */
+  cacheBytes?: number;
 }
 
 export interface CompactionResult {
@@ -80,15 +82,16 @@ export function mergeEvents(events: readonly LogEvent[], seen: Set<string> = new
   return { events: out, duplicates: events.length - out.length };
 }
 
-/** One row group of one file, with the range of its ts (the unit the merge loads). */
+/** One row group of one file, with its ts values (the unit the merge reads from). */
 interface Unit {
   key: string;
   rowGroup: number;
-  /** how many row groups its file has (a file of one is read whole) */
-  groups: number;
   rows: number;
   min: number;
   max: number;
+  ts: Float64Array;
+  /** rows in ts order (true of every file Sluice writes) */
+  sorted: boolean;
 }
 
 export interface Slice {
@@ -141,6 +144,7 @@ export function makeCompactor(deps: CompactorDeps) {
   const maxFileBytes = deps.maxFileBytes ?? 256 * 1024 * 1024;
   const closedAfterMs = deps.closedAfterMs ?? 2 * 3_600_000;
   const sliceEvents = deps.sliceEvents ?? 200_000;
+  const cacheBytes = deps.cacheBytes ?? 512 * 1024 * 1024;
 
   const nameOf = (key: string) => key.slice(key.lastIndexOf('/') + 1);
   const isCompacted = (key: string) => nameOf(key).startsWith(COMPACT_PREFIX);
@@ -153,50 +157,89 @@ export function makeCompactor(deps: CompactorDeps) {
     return bytes;
   }
 
-  /** Each row group of the files with its ts range; counts every input event into the hour's buckets. */
+  /**
+   * Each row group of the files with its ts values; counts every input event into the hour's buckets.
+   * The ts values (8 bytes an event) are all the merge keeps of a unit between slices.
+   */
   async function survey(keys: readonly string[], hourStartUs: number, counts: Int32Array | undefined): Promise<Unit[]> {
     const units: Unit[] = [];
     for (const key of keys) {
       const bytes = await fetch(key);
       const groups = await rowGroupCount(bytes);
       for (let rowGroup = 0; rowGroup < groups; rowGroup++) {
-        const ts = readTimestamps(bytes, groups === 1 ? undefined : rowGroup);
+        const ts = Float64Array.from(readTimestamps(bytes, { rowGroup }));
         if (ts.length === 0) continue;
         let min = Infinity;
         let max = -Infinity;
-        for (const t of ts) {
+        let sorted = true;
+        for (let i = 0; i < ts.length; i++) {
+          const t = ts[i]!;
           if (t < min) min = t;
           if (t > max) max = t;
+          if (i > 0 && t < ts[i - 1]!) sorted = false;
           if (counts) counts[Math.min(counts.length - 1, Math.max(0, Math.floor((t - hourStartUs) / BUCKET_US)))]!++;
         }
-        units.push({ key, rowGroup, groups, rows: ts.length, min, max });
+        units.push({ key, rowGroup, rows: ts.length, min, max, ts, sorted });
       }
     }
     return units.sort((a, b) => a.min - b.min);
   }
 
+  /** The first index whose ts is ≥ t (ts sorted). */
+  function lowerBound(ts: Float64Array, t: number): number {
+    let lo = 0;
+    let hi = ts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ts[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /**
-   * Loads units as the slices reach them and hands out their rows slice by slice. A unit's rows stay in
-   * memory until the slice that passes its last ts; a file of many row groups stays (as bytes) until
-   * its last group is loaded.
+   * Hands out the units' rows a slice at a time. Every file Sluice writes is sorted by ts, so a slice's
+   * rows of a unit are one run, found by binary search in its ts values and read alone (offset and
+   * limit): nothing but the slice is ever decoded into objects, whatever time span a file covers. (A
+   * unit that is not sorted is decoded whole each time and filtered: correct, slower.) File bytes are
+   * kept while a later slice still needs them, up to a budget; past it they are fetched again.
    */
-  function cursor<T extends { ts: number }>(units: readonly Unit[], load: (bytes: Uint8Array, unit: Unit) => T[]) {
+  function cursor<T extends { ts: number }>(units: readonly Unit[], read: (bytes: Uint8Array, selection: RowSelection) => T[]) {
     let next = 0;
-    let pending: T[] = [];
-    const files = new Map<string, { bytes: Uint8Array; left: number }>();
-    return async function take(slice: { from: number; to: number }): Promise<T[]> {
-      while (next < units.length && units[next]!.min < slice.to) {
-        const unit = units[next++]!;
-        let file = files.get(unit.key);
-        if (!file) files.set(unit.key, (file = { bytes: await fetch(unit.key), left: unit.groups }));
-        for (const row of load(file.bytes, unit)) pending.push(row);
-        if (--file.left === 0) files.delete(unit.key);
+    let active: Unit[] = [];
+    const cache = new Map<string, Uint8Array>();
+    let cached = 0;
+    const bytesOf = async (key: string, keep: boolean) => {
+      const hit = cache.get(key);
+      if (hit) return hit;
+      const bytes = await fetch(key);
+      if (keep && cached + bytes.byteLength <= cacheBytes) {
+        cache.set(key, bytes);
+        cached += bytes.byteLength;
       }
-      const now: T[] = [];
-      const later: T[] = [];
-      for (const row of pending) (row.ts < slice.to ? now : later).push(row);
-      pending = later;
-      return now;
+      return bytes;
+    };
+    return async function take(slice: { from: number; to: number }): Promise<T[]> {
+      while (next < units.length && units[next]!.min < slice.to) active.push(units[next++]!);
+      const rows: T[] = [];
+      for (const unit of active) {
+        const bytes = await bytesOf(unit.key, unit.max >= slice.to);
+        if (unit.sorted) {
+          const from = lowerBound(unit.ts, slice.from);
+          const to = lowerBound(unit.ts, slice.to);
+          if (to > from) for (const row of read(bytes, { rowGroup: unit.rowGroup, offset: from, limit: to - from })) rows.push(row);
+        } else {
+          for (const row of read(bytes, { rowGroup: unit.rowGroup })) if (row.ts >= slice.from && row.ts < slice.to) rows.push(row);
+        }
+      }
+      active = active.filter((u) => u.max >= slice.to);
+      const stillNeeded = new Set(active.map((u) => u.key));
+      for (const [key, bytes] of cache) {
+        if (stillNeeded.has(key)) continue;
+        cache.delete(key);
+        cached -= bytes.byteLength;
+      }
+      return rows;
     };
   }
 
@@ -216,10 +259,10 @@ export function makeCompactor(deps: CompactorDeps) {
     const inputBytes = inputs.reduce((s, o) => s + o.size, 0);
     const perOutput = Math.ceil(rows / Math.max(1, Math.ceil(inputBytes / maxFileBytes)));
     const groups = groupSlices(planSlices(counts, hourStartUs, Math.min(sliceEvents, perOutput)), perOutput);
-    const takeEvents = cursor(inputUnits, (bytes, u) => decodeParquet(bytes, u.groups === 1 ? undefined : u.rowGroup));
+    const takeEvents = cursor(inputUnits, decodeParquet);
     const referenceUnits = (await survey(references.map((o) => o.key), hourStartUs, undefined)).filter((u) => u.max >= (inputUnits[0]?.min ?? Infinity));
-    const takeIds = cursor(referenceUnits, (bytes, u) => {
-      const { ts, ids } = readTimestampsAndIds(bytes, u.groups === 1 ? undefined : u.rowGroup);
+    const takeIds = cursor(referenceUnits, (bytes, selection) => {
+      const { ts, ids } = readTimestampsAndIds(bytes, selection);
       return ts.map((t, i) => ({ ts: t, id: ids[i] ?? '' }));
     });
 

@@ -1,12 +1,13 @@
 /**
  * Compaction benchmark (reports, never fails on time).
  *
- *   npm run bench:compaction [-- --events 41667 --files 4,120,600 --runs 5]
+ *   npm run bench:compaction [-- --events 41667 --files 4,120,600 --runs 5 --slice 200000]
  *
  * One hour of the query benchmark's data (1M events/day → ~41,667 per hour, same generator as
  * test/bench/query.ts) written as F batch files (interleaved in time, as concurrent writer batches are),
- * then compacted. Reports files and bytes before/after, the compaction time, and the p50 latency of a
- * one-hour query with the local DuckDB engine before and after.
+ * then compacted. Reports files and bytes before/after, the compaction time, the process's peak RSS while
+ * compacting (the compactor holds one time slice of --slice events at a time, so it stays flat as --events
+ * grows), and the p50 latency of a one-hour query with the local DuckDB engine before and after.
  */
 import { parseArgs } from 'node:util';
 import { DuckDbQueryEngine } from '../../shared/adapters/local/duckdb-query-engine.js';
@@ -18,7 +19,7 @@ import { makeCompactor } from '../../shared/services/compactor.js';
 import { makeQueryService } from '../../shared/services/query.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '41667' }, files: { type: 'string', default: '4,120,600' }, runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { events: { type: 'string', default: '41667' }, files: { type: 'string', default: '4,120,600' }, runs: { type: 'string', default: '5' }, slice: { type: 'string', default: '200000' } } });
 const N = Number(values.events);
 const RUNS = Number(values.runs);
 const HOUR = Date.UTC(2024, 4, 1, 12);
@@ -76,14 +77,20 @@ async function measure(filesPerHour: number): Promise<void> {
   };
   await p50(); // warm up
   const before = { ...(await size()), p50: await p50() };
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let peakRss = rssBefore;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
   const t = performance.now();
-  const result = await makeCompactor({ store, clock: { now: () => HOUR + 86_400_000 }, logger: silent }).run();
+  const result = await makeCompactor({ store, clock: { now: () => HOUR + 86_400_000 }, logger: silent, sliceEvents: Number(values.slice) }).run();
   const compactMs = performance.now() - t;
+  clearInterval(sampler);
   const after = { ...(await size()), p50: await p50() };
   const mb = (b: number) => (b / 1e6).toFixed(2);
   console.log(
     `${N} events in ${before.files} files, ${mb(before.bytes)} MB → ${after.files} file(s), ${mb(after.bytes)} MB ` +
-      `(compacted in ${(compactMs / 1000).toFixed(2)} s, ${result.duplicatesDropped} duplicates); ` +
+      `(compacted in ${(compactMs / 1000).toFixed(2)} s, ${result.duplicatesDropped} duplicates, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, ` +
+      `+${((peakRss - rssBefore) / 2 ** 20).toFixed(0)} MiB over the start); ` +
       `one-hour query p50 ${before.p50.toFixed(0)} ms → ${after.p50.toFixed(0)} ms`,
   );
   await engine.close();
