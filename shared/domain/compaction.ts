@@ -48,7 +48,7 @@ export function parseManifest(bytes: Uint8Array): CompactionManifest | undefined
   try {
     const v = JSON.parse(new TextDecoder().decode(bytes)) as Partial<CompactionManifest>;
     const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((s) => typeof s === 'string');
-    if (!strings(v.inputs) || typeof v.outputPrefix !== 'string' || !v.outputPrefix.includes(COMPACT_PREFIX)) return undefined;
+    if (!strings(v.inputs) || typeof v.outputPrefix !== 'string' || !v.outputPrefix.slice(v.outputPrefix.lastIndexOf('/') + 1).startsWith(COMPACT_PREFIX)) return undefined;
     if (v.outputs !== null && !(strings(v.outputs) && v.outputs.length > 0 && v.outputs.every((k) => k.startsWith(v.outputPrefix!)))) return undefined;
     return { inputs: v.inputs, outputPrefix: v.outputPrefix, outputs: v.outputs };
   } catch {
