@@ -3,34 +3,57 @@
  * and the Parquet bytes Sluice writes for the same lines (normalized, one file, ZSTD).
  *
  *   npx tsx test/bench/storage.ts [--corpora ../shared/corpora/loghub] [--json out.json]
+ *
+ * The functions are shared with the benchmark suite (test/bench/run.ts, `npm run bench`).
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { decodeLogsBody } from '../../shared/domain/decode-body.js';
-import { DEFAULT_EVENT_LIMITS, normalizeTextLine, type RecordContext } from '../../shared/domain/normalize/record.js';
+import { decodeLogsBody, type BodyKind } from '../../shared/domain/decode-body.js';
 import { encodeParquet } from '../../shared/domain/parquet.js';
+import { loghubRoot, loghubSamples } from './corpora.js';
+import { benchContext, isMain, normalizeRecords } from './lib.js';
 
-const { values } = parseArgs({ options: { corpora: { type: 'string' }, json: { type: 'string' } } });
-const root = resolve(values.corpora ?? join(import.meta.dirname, '../../../shared/corpora/loghub'));
-const ctx: RecordContext = { receipt: '01HZZZZZZZZZZZZZZZZZZZZZZZ', ingestedAtMicros: Date.now() * 1000, defaults: {}, limits: DEFAULT_EVENT_LIMITS };
-
-export function storageRow(name: string, text: string) {
-  const raw = Buffer.byteLength(text);
-  const gz = gzipSync(text, { level: 6 }).length;
-  const records = decodeLogsBody(text, 'text', { refMicros: ctx.ingestedAtMicros });
-  const events = records.map((r) => normalizeTextLine((r as { line: string }).line, r.index, ctx));
-  const parquet = encodeParquet(events).length;
-  return { corpus: name, events: events.length, rawBytes: raw, gzipBytes: gz, parquetBytes: parquet, parquetToGzip: parquet / gz };
+export interface StorageRow {
+  corpus: string;
+  events: number;
+  rawBytes: number;
+  gzipBytes: number;
+  parquetBytes: number;
+  parquetToGzip: number;
+  parquetToRaw: number;
 }
 
-const rows = readdirSync(root)
-  .sort()
-  .filter((s) => existsSync(join(root, s, `${s}_2k.log`)))
-  .map((s) => storageRow(s, readFileSync(join(root, s, `${s}_2k.log`), 'utf8')));
-console.log('\ncorpus       events   raw bytes   gzip -6   parquet   parquet/gzip');
-for (const r of rows) {
-  console.log(`${r.corpus.padEnd(10)} ${String(r.events).padStart(8)} ${String(r.rawBytes).padStart(11)} ${String(r.gzipBytes).padStart(9)} ${String(r.parquetBytes).padStart(9)} ${r.parquetToGzip.toFixed(2).padStart(14)}`);
+/** gzip -6 size of the text (node zlib, level 6). */
+export function gzip6(text: string): number {
+  return gzipSync(text, { level: 6 }).length;
 }
-if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 2));
+
+/** A row from sizes already measured (the ingest benchmark encodes the same corpora). */
+export function storageRowOf(corpus: string, events: number, rawBytes: number, gzipBytes: number, parquetBytes: number): StorageRow {
+  return { corpus, events, rawBytes, gzipBytes, parquetBytes, parquetToGzip: parquetBytes / gzipBytes, parquetToRaw: parquetBytes / rawBytes };
+}
+
+/** Decode (as `kind`), normalize and encode `text` as one Parquet file; its size beside raw and gzip -6. */
+export function storageRow(name: string, text: string, kind: BodyKind = 'text'): StorageRow {
+  const now = Date.now();
+  const ctx = benchContext(now);
+  const records = decodeLogsBody(text, kind, { refMicros: now * 1000, maxRecords: Number.MAX_SAFE_INTEGER });
+  const events = normalizeRecords(records, ctx);
+  return storageRowOf(name, events.length, Buffer.byteLength(text), gzip6(text), encodeParquet(events).length);
+}
+
+/** One row per loghub sample. */
+export function loghubStorageRows(root = loghubRoot()): StorageRow[] {
+  return loghubSamples(root).map((s) => storageRow(s.name, s.text, 'text'));
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({ options: { corpora: { type: 'string' }, json: { type: 'string' } } });
+  const rows = loghubStorageRows(loghubRoot(values.corpora));
+  console.log('\ncorpus       events   raw bytes   gzip -6   parquet   parquet/gzip');
+  for (const r of rows) {
+    console.log(`${r.corpus.padEnd(10)} ${String(r.events).padStart(8)} ${String(r.rawBytes).padStart(11)} ${String(r.gzipBytes).padStart(9)} ${String(r.parquetBytes).padStart(9)} ${r.parquetToGzip.toFixed(2).padStart(14)}`);
+  }
+  if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 2));
+}
