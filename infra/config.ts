@@ -65,7 +65,11 @@ const schema = z
     writerBatchSize: int(1, 10_000).default(100),
     writerBatchWindowSeconds: int(0, 300).default(5),
     writerTimeoutSeconds: int(10, 900).default(120),
-    dlqMaxReceiveCount: int(1, 1000).default(5),
+    /**
+     * Receives before SQS moves a message to the DLQ. An S3 outage fails whole batches, and every retry is a
+     * receive, one per visibility timeout (6 × writerTimeoutSeconds): 30 × 12 min rides out ~6 h of outage.
+     */
+    dlqMaxReceiveCount: int(1, 1000).default(30),
 
     // Alerts.
     alertEmails: list(z.email({ error: 'each must be an email address' })).default([]),

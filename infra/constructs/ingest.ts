@@ -2,7 +2,9 @@
  * The path of an event into storage: the HTTP ingest Lambda puts batches on an encrypted SQS queue (durable
  * before the 202), and the batch-writer Lambda turns them into Parquet on S3. The writer reports partial
  * batch failures, so SQS deletes a message only after its events are in S3; a message that keeps failing
- * moves to the dead-letter queue.
+ * moves to the dead-letter queue. An S3 outage fails whole invocations (the writer throws), so messages
+ * come back after each visibility timeout and the poller backs off; dlqMaxReceiveCount × the visibility
+ * timeout is how long an outage can last before acknowledged messages wait in the DLQ for a redrive.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';

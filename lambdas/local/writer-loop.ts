@@ -1,9 +1,16 @@
 /**
  * Local stand-in for SQS's Lambda event source mapping: takes batches from the spool when they are big
  * enough or old enough, hands them to the same batch-writer handler as SQS events, and acknowledges them
- * only after the handler returns. A handler that throws (object store down) retries with backoff, forever:
- * nothing acknowledged is dropped. Messages the handler reports as failed are retried, then set aside in
- * the dead-letter file after maxReceiveCount deliveries, as SQS's redrive policy does.
+ * only after the handler returns.
+ *
+ * Two kinds of failure, told apart by the batch writer (shared/services/batch-writer.ts):
+ * - an outage (UnavailableError: the object or receipts store failing, whatever the error) or a spool
+ *   failure: the batch is retried with capped exponential backoff, forever, and never counted toward
+ *   dead-lettering; one error is logged per try. Nothing acknowledged is dropped.
+ * - anything else the handler throws is about the messages: after SPLIT_AFTER failures they are written
+ *   one at a time and the one that still fails is set aside in the dead-letter file with the error.
+ *   Messages the handler reports as failed (undecodable) are retried, then set aside after
+ *   maxReceiveCount deliveries, as SQS's redrive policy does.
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { SpoolBatch, SpoolQueue } from '../../shared/adapters/local/spool-queue.js';
@@ -15,6 +22,9 @@ import type { BatchWriterHandler } from '../writer/batch-writer.js';
 /** Failures of the same batch (other than "storage unavailable") before its messages are tried one by one. */
 const SPLIT_AFTER = 3;
 
+/** The handler failed on these messages for a reason other than an outage: one of them may be poison. */
+class MessageFailure extends Error {}
+
 export interface WriterLoopOptions {
   spool: SpoolQueue;
   handler: BatchWriterHandler;
@@ -22,9 +32,11 @@ export interface WriterLoopOptions {
   flushMs: number;
   batchBytes: number;
   maxReceiveCount?: number;
-  /** Told about every message set aside, after it is in the dead-letter file (receipts say "failed"). */
+  /** Told about every message set aside, just before it goes to the dead-letter file (receipts say "failed"); a rejection retries the batch. */
   onDeadLetter?: (entries: { record: QueueRecord; reason: string }[]) => Promise<void>;
   pollMs?: number;
+  /** Retry delays after a failed batch: firstMs, doubling up to maxMs (default 200 ms to 30 s). */
+  backoff?: { firstMs?: number; maxMs?: number };
 }
 
 function sqsEvent(records: readonly QueueRecord[]): SQSEvent {
@@ -55,10 +67,13 @@ export function startWriterLoop(opts: WriterLoopOptions) {
   const { spool, handler, logger } = opts;
   const maxReceiveCount = opts.maxReceiveCount ?? 5;
   const pollMs = opts.pollMs ?? 100;
+  const firstBackoffMs = opts.backoff?.firstMs ?? 200;
+  const maxBackoffMs = opts.backoff?.maxMs ?? 30_000;
   let stopping = false;
   let draining = false;
   let backoffMs = 0;
   let batchFailures = 0;
+  let failedTries = 0;
   let splitNext = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -96,9 +111,13 @@ export function startWriterLoop(opts: WriterLoopOptions) {
     return true;
   };
 
+  /**
+   * Receipts are marked failed first: if the store is down that throws, the batch is retried later and the
+   * message set aside then, so its receipt never stays "queued" and the dead-letter file has it once.
+   */
   const setAside = async (entries: { record: QueueRecord; reason: string }[]): Promise<void> => {
+    await opts.onDeadLetter?.(entries);
     await spool.deadLetter(entries);
-    await opts.onDeadLetter?.(entries).catch((err: unknown) => logger.error('could not mark dead-lettered receipts failed', { error: (err as Error).message }));
   };
 
   const deliverOneByOne = async (records: QueueRecord[]): Promise<QueueRecord[]> => {
@@ -107,16 +126,18 @@ export function startWriterLoop(opts: WriterLoopOptions) {
       try {
         failed.push(...(await deliver(undefined, [record])));
       } catch (err) {
-        if (err instanceof UnavailableError) throw err;
-        logger.error('a message the writer cannot write goes to the dead-letter file', { id: record.id, error: (err as Error).message });
-        await setAside([{ record, reason: `the writer failed: ${(err as Error).message}` }]);
+        if (!(err instanceof MessageFailure)) throw err;
+        logger.error('a message the writer cannot write goes to the dead-letter file', { id: record.id, error: err.message });
+        await setAside([{ record, reason: `the writer failed: ${err.message}` }]);
       }
     }
     return failed;
   };
 
   const deliver = async (_batch: SpoolBatch | undefined, records: QueueRecord[]): Promise<QueueRecord[]> => {
-    const response = await handler(sqsEvent(records));
+    const response = await handler(sqsEvent(records)).catch((err: unknown) => {
+      throw err instanceof UnavailableError ? err : new MessageFailure(err instanceof Error ? err.message : String(err), { cause: err });
+    });
     const failedIds = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     return records.filter((r) => failedIds.has(r.id));
   };
@@ -125,14 +146,24 @@ export function startWriterLoop(opts: WriterLoopOptions) {
     try {
       while (due()) {
         if (!(await writeOne())) break;
+        if (failedTries > 0) logger.info('batch written after failed tries; the writer is caught up again', { failedTries });
         backoffMs = 0;
         batchFailures = 0;
+        failedTries = 0;
         splitNext = false;
       }
     } catch (err) {
-      backoffMs = Math.min(30_000, backoffMs === 0 ? 200 : backoffMs * 2);
-      if (!(err instanceof UnavailableError) && ++batchFailures >= SPLIT_AFTER) splitNext = true;
-      logger.error('batch write failed; will retry', { error: (err as Error).message, retryInMs: backoffMs, oneByOne: splitNext });
+      failedTries++;
+      backoffMs = Math.min(maxBackoffMs, backoffMs === 0 ? firstBackoffMs : backoffMs * 2);
+      const outage = !(err instanceof MessageFailure);
+      if (!outage && ++batchFailures >= SPLIT_AFTER) splitNext = true;
+      logger.error('batch write failed; will retry', {
+        error: (err as Error).message,
+        cause: outage ? 'object store or spool unavailable (retried until it recovers, never dead-lettered)' : 'the messages',
+        failedTries,
+        retryInMs: backoffMs,
+        oneByOne: splitNext,
+      });
     }
   };
 

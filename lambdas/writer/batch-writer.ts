@@ -11,8 +11,11 @@ export type BatchWriterHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 /**
  * SQS → batch writer. Messages that can never be written are reported as batch item failures (SQS
- * redrives them to the dead-letter queue after maxReceiveCount); an object-store failure throws, so the
- * whole batch becomes visible again and is retried under the same keys.
+ * redrives them to the dead-letter queue after maxReceiveCount). An object-store failure (the writer
+ * reports every one as UnavailableError) throws: no message is deleted, the whole batch becomes visible
+ * again after the visibility timeout and is retried under the same keys, and Lambda's SQS poller backs
+ * off while invocations fail. SQS still counts those receives, so dlqMaxReceiveCount × the visibility
+ * timeout is the outage a message rides out before it waits in the DLQ for a redrive (README: Durability).
  */
 export function makeBatchWriterHandler({ writer, logger }: BatchWriterHandlerDeps): BatchWriterHandler {
   return async (event) => {

@@ -2,7 +2,12 @@
  * Queue messages → Parquet objects, split the way Vector's S3 sink is: partition (pure) → encode (pure) →
  * put (I/O). Object keys are derived from the batch's message ids, so a retried batch overwrites its own
  * files instead of adding duplicates. Receipts are written only after every file of the batch is stored.
+ *
+ * Failures are classified here, once: whatever the object store (events or receipts) throws is an outage
+ * and surfaces as UnavailableError — retry the batch, never dead-letter it. Anything else (an undecodable
+ * body, an event Parquet cannot encode) is about the messages themselves.
  */
+import { UnavailableError } from '../domain/errors.js';
 import { batchIdOf } from '../domain/ids.js';
 import { encodeParquet } from '../domain/parquet.js';
 import { partitionId, partitionOf, partitionPrefix, type Partition } from '../domain/partitioning.js';
@@ -68,7 +73,30 @@ export interface BatchWriterDeps {
   putConcurrency?: number;
 }
 
-export function makeBatchWriter({ store, clock, logger, putConcurrency = 4, observers = [] }: BatchWriterDeps) {
+/**
+ * The store as the writer sees it: every failure of put/get/list/delete is an UnavailableError (an
+ * unclassified adapter error — EACCES, a connection reset, a bucket policy — included), so no store
+ * fault can make an acknowledged message look like poison.
+ */
+export function storeFailuresAreOutages(store: ObjectStore): ObjectStore {
+  const guard = async <R>(op: string, key: string, call: () => Promise<R>): Promise<R> => {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof UnavailableError) throw err;
+      throw new UnavailableError(`object store ${op} ${key} failed: ${err instanceof Error ? err.message : String(err)}`, 5, { cause: err });
+    }
+  };
+  return {
+    put: (key, body, contentType) => guard('put', key, () => store.put(key, body, contentType)),
+    get: (key) => guard('get', key, () => store.get(key)),
+    list: (prefix) => guard('list', prefix, () => store.list(prefix)),
+    delete: (key) => guard('delete', key, () => store.delete(key)),
+  };
+}
+
+export function makeBatchWriter({ store: rawStore, clock, logger, putConcurrency = 4, observers = [] }: BatchWriterDeps) {
+  const store = storeFailuresAreOutages(rawStore);
   return {
     /**
      * Records that these messages will never be stored (they went to the dead-letter queue), so their
@@ -90,7 +118,8 @@ export function makeBatchWriter({ store, clock, logger, putConcurrency = 4, obse
 
     /**
      * Writes every decodable message of the batch. Resolves when all files and receipts are stored;
-     * rejects (and the whole batch should be retried) when the object store fails.
+     * rejects with UnavailableError (retry the whole batch, as long as it takes) when the object store
+     * fails, and with another error when a message cannot be encoded (find it by writing one at a time).
      */
     async writeBatch(records: readonly QueueRecord[]): Promise<BatchResult> {
       const poisoned: RecordFailure[] = [];

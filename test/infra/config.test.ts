@@ -38,7 +38,7 @@ describe('stack configuration', () => {
       writerBatchSize: 100,
       writerBatchWindowSeconds: 5,
       writerTimeoutSeconds: 120,
-      dlqMaxReceiveCount: 5,
+      dlqMaxReceiveCount: 30,
       alertEmails: [],
       alertsFile: 'alerts.yaml',
       slackWebhookSecretName: undefined,

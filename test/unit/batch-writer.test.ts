@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
+import { UnavailableError } from '../../shared/domain/errors.js';
 import { packMessages } from '../../shared/domain/queue-message.js';
 import type { LogEvent } from '../../shared/domain/schema.js';
 import { makeBatchWriter } from '../../shared/services/batch-writer.js';
@@ -105,5 +106,31 @@ describe('batch writer', () => {
     const w = makeBatchWriter({ store: failing, clock: { now: () => 0 }, logger: new MemoryLogger() });
     await expect(w.writeBatch(records('acme', 'R1', [makeEvent({ ts: t0 })], 'm'))).rejects.toThrow('disk on fire');
     expect(await store.list('receipts/')).toEqual([]);
+  });
+
+  it('reports every store failure, classified by the adapter or not, as UnavailableError (an outage to retry, never poison)', async () => {
+    const cause = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    const failing = new FsObjectStore(dir);
+    let failPut: (key: string) => boolean = () => true;
+    const realPut = failing.put.bind(failing);
+    failing.put = async (key, body) => {
+      if (failPut(key)) throw cause;
+      return realPut(key, body);
+    };
+    const w = makeBatchWriter({ store: failing, clock: { now: () => 0 }, logger: new MemoryLogger() });
+    const batch = records('acme', 'R1', [makeEvent({ ts: t0 })], 'm');
+    // An events file, then a receipt, then markFailed's receipt.
+    const err = await w.writeBatch(batch).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err).toMatchObject({ message: expect.stringMatching(/object store put events\/.* failed: EACCES/), cause });
+    failPut = (key) => key.startsWith('receipts/');
+    await expect(w.writeBatch(batch)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(w.markFailed([{ body: batch[0]!.body, reason: 'x' }])).rejects.toBeInstanceOf(UnavailableError);
+    // The adapter's own UnavailableError passes through untouched.
+    const own = new UnavailableError('S3 could not be reached (put); try again', 1);
+    failing.put = async () => {
+      throw own;
+    };
+    await expect(w.writeBatch(batch)).rejects.toBe(own);
   });
 });
