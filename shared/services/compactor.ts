@@ -38,6 +38,12 @@ export interface CompactorDeps {
   sliceEvents?: number;
   /** input file bytes kept between slices (past it, a file a later slice needs is fetched again) */
   cacheBytes?: number;
+  /**
+   * Input bytes one job merges at most (1 GiB: about 9 minutes of one core at the measured rate, inside
+   * the Lambda's 15). A busier hour takes several jobs in a row; each later job merges or de-duplicates
+   * against the earlier one's outputs, so no duplicate survives across them.
+   */
+  maxJobBytes?: number;
 }
 
 export interface CompactionResult {
@@ -145,6 +151,7 @@ export function makeCompactor(deps: CompactorDeps) {
   const closedAfterMs = deps.closedAfterMs ?? 2 * 3_600_000;
   const sliceEvents = deps.sliceEvents ?? 200_000;
   const cacheBytes = deps.cacheBytes ?? 512 * 1024 * 1024;
+  const maxJobBytes = deps.maxJobBytes ?? 1024 * 1024 * 1024;
 
   const nameOf = (key: string) => key.slice(key.lastIndexOf('/') + 1);
   const isCompacted = (key: string) => nameOf(key).startsWith(COMPACT_PREFIX);
@@ -324,6 +331,25 @@ export function makeCompactor(deps: CompactorDeps) {
     return recovered;
   }
 
+  /**
+   * The inputs of one job: all of them when they fit in maxJobBytes; else the earlier compacted files
+   * first, then batch files in key (write-time) order, until the budget is spent (at least two files).
+   */
+  function jobInputs(candidates: readonly ObjectInfo[]): ObjectInfo[] {
+    if (candidates.reduce((s, o) => s + o.size, 0) <= maxJobBytes) return [...candidates];
+    const ordered = [...candidates].sort((a, b) => Number(isCompacted(b.key)) - Number(isCompacted(a.key)) || (a.key < b.key ? -1 : 1));
+    const chosen: ObjectInfo[] = [];
+    let bytes = 0;
+    for (const o of ordered) {
+      if (chosen.length >= 2 && bytes + o.size > maxJobBytes) break;
+      chosen.push(o);
+      bytes += o.size;
+    }
+    // Always some new batch file, or the job would be skipped and the hour would never progress.
+    if (chosen.every((o) => isCompacted(o.key))) chosen.push(ordered.find((o) => !isCompacted(o.key))!);
+    return chosen;
+  }
+
   /** New batch files, and something to merge them with or to de-duplicate them against. */
   const needsJob = (inputs: number, fresh: boolean, references: number) => fresh && (inputs > 1 || references > 0);
 
@@ -333,8 +359,9 @@ export function makeCompactor(deps: CompactorDeps) {
     let objects = await store.list(prefix);
     if (await recover(prefix, objects)) objects = await store.list(prefix);
 
-    const inputs = objects.filter(isInput);
-    const references = objects.filter((o) => o.key.endsWith('.parquet') && !isInput(o));
+    const inputs = jobInputs(objects.filter(isInput));
+    const chosen = new Set(inputs.map((o) => o.key));
+    const references = objects.filter((o) => o.key.endsWith('.parquet') && !chosen.has(o.key) && !isInput(o));
     // Only new batch files start a job: outputs of an earlier job (however small) are not merged again
     // on their own, so a second run over a compacted hour does nothing. One new file is merged alone when
     // the hour has a large compacted file, to drop the events it repeats.
@@ -385,19 +412,33 @@ export function makeCompactor(deps: CompactorDeps) {
     return [...byPartition.values()].filter((p) => p.manifest || needsJob(p.inputs, p.fresh, p.references)).map((p) => p.partition);
   }
 
-  /** Compacts all closed hours; one partition's failure is logged and does not stop the others. */
-  async function run(): Promise<CompactionResult & { failed: number }> {
+  /**
+   * Compacts all closed hours, job after job until each is done; one partition's failure is logged and
+   * does not stop the others. With a deadline (the Lambda's remaining time), no job starts after it: what
+   * is left waits for the next run.
+   */
+  async function run(opts: { deadline?: number } = {}): Promise<CompactionResult & { failed: number; deferred: number }> {
     let total = emptyResult();
     let failed = 0;
+    let deferred = 0;
     for (const partition of await closedPartitions()) {
+      let jobs = 0;
       try {
-        total = add(total, await compactPartition(partition));
+        for (;;) {
+          if (opts.deadline !== undefined && clock.now() >= opts.deadline) {
+            deferred++;
+            break;
+          }
+          const result = await compactPartition(partition);
+          if (result.partitions === 0) break;
+          total = add(total, { ...result, partitions: jobs++ === 0 ? 1 : 0 });
+        }
       } catch (err) {
         failed++;
         logger.error('compaction failed; the next run retries it', { partition: partitionPrefix(partition), error: (err as Error).message });
       }
     }
-    return { ...total, failed };
+    return { ...total, failed, deferred };
   }
 
   return { compactPartition, run };

@@ -6,7 +6,7 @@ import { partitionPrefix, type Partition } from '../../shared/domain/partitionin
 import type { LogEvent } from '../../shared/domain/schema.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
 import { groupSlices, makeCompactor, planSlices } from '../../shared/services/compactor.js';
-import { AllPartitionsFailedError, makeCompactHandler } from '../../lambdas/compactor/compact.js';
+import { AllPartitionsFailedError, JOB_TIME_RESERVE_MS, makeCompactHandler } from '../../lambdas/compactor/compact.js';
 import { makeEvent } from '../helpers/events.js';
 import { MemoryLogger } from '../helpers/logger.js';
 import { runToEnd } from '../helpers/query.js';
@@ -208,6 +208,25 @@ describe('compactor', () => {
     await expectEachEventOnce();
   });
 
+  it('a busy hour takes several jobs of at most maxJobBytes in one run, and no duplicate survives across them', async () => {
+    const bytes = await seed();
+    const compactor = makeCompactor({ store, clock: later, logger: new MemoryLogger(), maxJobBytes: Math.ceil(bytes / 3) });
+    const result = await compactor.run();
+    // Job 1 merges two batch files; job 2 merges its output with the next two (it is compacted and small,
+    // so it goes first) — the redelivered e-0-0 in file 3 meets its twin there.
+    expect(result).toMatchObject({ partitions: 1, failed: 0, deferred: 0, duplicatesDropped: 1 });
+    expect(result.inputFiles).toBeGreaterThan(4);
+    expect(await dataFiles()).toHaveLength(1);
+    await expectEachEventOnce();
+  });
+
+  it('past the deadline no job starts: the rest waits for the next run', async () => {
+    await seed();
+    const result = await makeCompactor({ store, clock: later, logger: new MemoryLogger() }).run({ deadline: later.now() });
+    expect(result).toMatchObject({ partitions: 0, deferred: 1 });
+    expect(await dataFiles()).toHaveLength(4);
+  });
+
   it('a crash at any write or delete leaves every event queryable exactly once, and a rerun finishes the job', async () => {
     const bytes = await seed(false);
     const options = { clock: later, logger: new MemoryLogger(), maxFileBytes: Math.ceil(bytes / 2) };
@@ -271,7 +290,7 @@ describe('compaction slices', () => {
 
 describe('makeCompactHandler', () => {
   const logger = new MemoryLogger();
-  const result = { partitions: 0, inputFiles: 0, outputFiles: 0, bytesBefore: 0, bytesAfter: 0, duplicatesDropped: 0 };
+  const result = { partitions: 0, inputFiles: 0, outputFiles: 0, bytesBefore: 0, bytesAfter: 0, duplicatesDropped: 0, deferred: 0 };
 
   it('reports the run, and fails it only when every partition tried failed', async () => {
     const ok = makeCompactHandler({ compactor: { compactPartition: async () => result, run: async () => ({ ...result, partitions: 2, failed: 1 }) }, logger });
@@ -280,6 +299,17 @@ describe('makeCompactHandler', () => {
     await expect(idle()).resolves.toMatchObject({ partitions: 0 });
     const bad = makeCompactHandler({ compactor: { compactPartition: async () => result, run: async () => ({ ...result, failed: 3 }) }, logger });
     await expect(bad()).rejects.toThrow(AllPartitionsFailedError);
+  });
+
+  it('in Lambda, starts no job in the last JOB_TIME_RESERVE_MS of the invocation', async () => {
+    let deadline: number | undefined;
+    const handler = makeCompactHandler({ compactor: { compactPartition: async () => result, run: async (opts) => ((deadline = opts?.deadline), { ...result, failed: 0 }) }, logger });
+    const before = Date.now();
+    await handler(undefined, { getRemainingTimeInMillis: () => 15 * 60_000 });
+    expect(deadline! - before).toBeGreaterThanOrEqual(15 * 60_000 - JOB_TIME_RESERVE_MS - 50);
+    expect(deadline! - before).toBeLessThanOrEqual(15 * 60_000 - JOB_TIME_RESERVE_MS + 50);
+    await handler();
+    expect(deadline).toBeUndefined();
   });
 });
 
