@@ -28,6 +28,7 @@ export const ENV = {
   smtpFrom: 'SLUICE_SMTP_FROM',
   uiUrl: 'SLUICE_UI_URL',
   compactEveryMs: 'SLUICE_COMPACT_EVERY_MS',
+  compactSettleMs: 'SLUICE_COMPACT_SETTLE_MS',
   maxConcurrentIngest: 'SLUICE_MAX_CONCURRENT_INGEST',
 } as const;
 
@@ -56,6 +57,7 @@ const localSchema = z.object({
   [ENV.smtpFrom]: z.string().min(3).default('sluice@localhost'),
   [ENV.uiUrl]: z.string().url().optional(),
   [ENV.compactEveryMs]: intFrom(0, 7 * 24 * 3_600_000).default(10 * 60_000),
+  [ENV.compactSettleMs]: intFrom(0, 7 * 24 * 3_600_000).default(3_600_000),
   [ENV.maxConcurrentIngest]: intFrom(1, 10_000).default(16),
 });
 
@@ -87,6 +89,8 @@ export interface LocalConfig {
   uiUrl?: string | undefined;
   /** how often local mode compacts the closed hours; 0: never */
   compactEveryMs: number;
+  /** a batch file is compacted only once its batch's first ingest is older than this */
+  compactSettleMs: number;
   /** ingest requests served at once; more get 429 with Retry-After */
   maxConcurrentIngest: number;
 }
@@ -123,6 +127,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     smtpFrom: c[ENV.smtpFrom],
     uiUrl: c[ENV.uiUrl],
     compactEveryMs: c[ENV.compactEveryMs],
+    compactSettleMs: c[ENV.compactSettleMs],
     maxConcurrentIngest: c[ENV.maxConcurrentIngest],
   };
 }

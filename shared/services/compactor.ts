@@ -34,6 +34,14 @@ export interface CompactorDeps {
   maxFileBytes?: number;
   /** an hour is compacted once its end is older than this */
   closedAfterMs?: number;
+  /**
+   * A batch file joins a job only once its batch's first ingest (the stamp that starts its name) is older
+   * than this: a batch that is written again — a replay after a crash between the put and the queue's
+   * ack, an SQS redelivery — rewrites the same key, and must find it still there rather than merged
+   * away, or its events would be stored twice until the next run. SQS redelivers after the visibility
+   * timeout (12 minutes), so an hour covers all but repeated failures, whose copies the next run drops.
+   */
+  settleMs?: number;
   /** about how many events are merged in memory at once (one time slice) */
   sliceEvents?: number;
   /** input file bytes kept between slices (past it, a file a later slice needs is fetched again) */
@@ -56,6 +64,8 @@ export interface CompactionResult {
 }
 
 const PARQUET_TYPE = 'application/vnd.apache.parquet';
+/** A batch file's name: its batch's first ingest time (objectKeyFor in batch-writer.ts), then its id. */
+const BATCH_STAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/;
 const PARTITION_KEY = /^events\/tenant=([^/]+)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/([^/]+)$/;
 const HOUR_US = 3_600_000_000;
 /** The slice planner counts events per bucket of this many microseconds (10 ms: 360,000 per hour). */
@@ -149,14 +159,23 @@ export function makeCompactor(deps: CompactorDeps) {
   const { store, clock, logger } = deps;
   const maxFileBytes = deps.maxFileBytes ?? 256 * 1024 * 1024;
   const closedAfterMs = deps.closedAfterMs ?? 2 * 3_600_000;
+  const settleMs = deps.settleMs ?? 3_600_000;
   const sliceEvents = deps.sliceEvents ?? 200_000;
   const cacheBytes = deps.cacheBytes ?? 512 * 1024 * 1024;
   const maxJobBytes = deps.maxJobBytes ?? 1024 * 1024 * 1024;
 
   const nameOf = (key: string) => key.slice(key.lastIndexOf('/') + 1);
   const isCompacted = (key: string) => nameOf(key).startsWith(COMPACT_PREFIX);
-  /** Data files a job may merge: every Parquet file but compacted ones that are already large. */
-  const isInput = (o: ObjectInfo) => o.key.endsWith('.parquet') && !(isCompacted(o.key) && o.size >= maxFileBytes / 2);
+  /** Whether a batch file may still be written again (its name's ingest stamp is younger than settleMs). */
+  const unsettled = (key: string, now: number) => {
+    const stamp = BATCH_STAMP.exec(nameOf(key));
+    return stamp !== null && Date.parse(`${stamp[1]}-${stamp[2]}-${stamp[3]}T${stamp[4]}:${stamp[5]}:${stamp[6]}Z`) + settleMs > now;
+  };
+  /**
+   * Data files a job may merge: every Parquet file but compacted ones that are already large, and batch
+   * files that may still be written again.
+   */
+  const isInput = (o: ObjectInfo, now: number) => o.key.endsWith('.parquet') && !(isCompacted(o.key) && o.size >= maxFileBytes / 2) && !unsettled(o.key, now);
 
   async function fetch(key: string): Promise<Uint8Array> {
     const bytes = await store.get(key);
@@ -359,9 +378,10 @@ export function makeCompactor(deps: CompactorDeps) {
     let objects = await store.list(prefix);
     if (await recover(prefix, objects)) objects = await store.list(prefix);
 
-    const inputs = jobInputs(objects.filter(isInput));
+    const now = clock.now();
+    const inputs = jobInputs(objects.filter((o) => isInput(o, now)));
     const chosen = new Set(inputs.map((o) => o.key));
-    const references = objects.filter((o) => o.key.endsWith('.parquet') && !chosen.has(o.key) && !isInput(o));
+    const references = objects.filter((o) => o.key.endsWith('.parquet') && !chosen.has(o.key) && !isInput(o, now) && !unsettled(o.key, now));
     // Only new batch files start a job: outputs of an earlier job (however small) are not merged again
     // on their own, so a second run over a compacted hour does nothing. One new file is merged alone when
     // the hour has a large compacted file, to drop the events it repeats.
@@ -404,10 +424,10 @@ export function makeCompactor(deps: CompactorDeps) {
       let p = byPartition.get(id);
       if (!p) byPartition.set(id, (p = { partition: { tenant: m[1]!, dt: m[2]!, hour: Number(m[3]) }, inputs: 0, fresh: false, references: 0, manifest: false }));
       if (isManifestKey(o.key)) p.manifest = true;
-      else if (isInput(o)) {
+      else if (isInput(o, now)) {
         p.inputs++;
         if (!isCompacted(m[4]!)) p.fresh = true;
-      } else if (o.key.endsWith('.parquet')) p.references++;
+      } else if (o.key.endsWith('.parquet') && !unsettled(o.key, now)) p.references++;
     }
     return [...byPartition.values()].filter((p) => p.manifest || needsJob(p.inputs, p.fresh, p.references)).map((p) => p.partition);
   }

@@ -8,7 +8,7 @@ const N = 30;
 describe('local compaction', () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
   beforeAll(async () => {
-    stack = await startTestStack({ SLUICE_COMPACT_EVERY_MS: '300' });
+    stack = await startTestStack({ SLUICE_COMPACT_EVERY_MS: '300', SLUICE_COMPACT_SETTLE_MS: '0' });
   });
   afterAll(async () => {
     await stack?.cleanup();

@@ -227,6 +227,27 @@ describe('compactor', () => {
     expect(await dataFiles()).toHaveLength(4);
   });
 
+  it('a batch file joins a job only once its batch is settleMs old, so a rewrite of it finds it still there', async () => {
+    await seed();
+    // A replayed batch's file, named as the writer names it: its first ingest 30 minutes before now.
+    const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const young = `${prefix}${stamp(later.now() - 30 * 60_000)}-0123abcd.parquet`;
+    const late = makeEvent({ ts: (t0 + 5 * 60_000) * 1000, event_id: 'late-young' });
+    await store.put(young, encodeParquet([late]));
+    expected.add('late-young');
+    const result = await makeCompactor({ store, clock: later, logger: new MemoryLogger() }).run();
+    expect(result).toMatchObject({ partitions: 1, inputFiles: 4 });
+    expect(await dataFiles()).toContain(young.slice(prefix.length));
+    // Rewritten (a replay): still one copy of each event.
+    await store.put(young, encodeParquet([late]));
+    await expectEachEventOnce();
+    // Settled: the next run merges it.
+    const settled = { now: () => later.now() + 31 * 60_000 };
+    expect(await makeCompactor({ store, clock: settled, logger: new MemoryLogger() }).run()).toMatchObject({ partitions: 1, inputFiles: 2 });
+    expect(await dataFiles()).toHaveLength(1);
+    await expectEachEventOnce();
+  });
+
   it('a crash at any write or delete leaves every event queryable exactly once, and a rerun finishes the job', async () => {
     const bytes = await seed(false);
     const options = { clock: later, logger: new MemoryLogger(), maxFileBytes: Math.ceil(bytes / 2) };

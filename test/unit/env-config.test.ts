@@ -16,6 +16,7 @@ const DEFAULTS: LocalConfig = {
   slackWebhooks: {},
   smtpFrom: 'sluice@localhost',
   compactEveryMs: 600_000,
+  compactSettleMs: 3_600_000,
   maxConcurrentIngest: 16,
 };
 
@@ -53,6 +54,7 @@ describe('ENV', () => {
       smtpFrom: 'SLUICE_SMTP_FROM',
       uiUrl: 'SLUICE_UI_URL',
       compactEveryMs: 'SLUICE_COMPACT_EVERY_MS',
+      compactSettleMs: 'SLUICE_COMPACT_SETTLE_MS',
       maxConcurrentIngest: 'SLUICE_MAX_CONCURRENT_INGEST',
     });
   });
@@ -94,6 +96,7 @@ describe('readLocalConfig', () => {
         SLUICE_SMTP_FROM: 'alerts@example.com',
         SLUICE_UI_URL: 'https://logs.example.com/q',
         SLUICE_COMPACT_EVERY_MS: '0',
+        SLUICE_COMPACT_SETTLE_MS: '5000',
         SLUICE_MAX_CONCURRENT_INGEST: '4',
       }),
     ).toStrictEqual({
@@ -116,6 +119,7 @@ describe('readLocalConfig', () => {
       smtpFrom: 'alerts@example.com',
       uiUrl: 'https://logs.example.com/q',
       compactEveryMs: 0,
+      compactSettleMs: 5000,
       maxConcurrentIngest: 4,
     });
   });
