@@ -33,6 +33,9 @@ const COLUMN_ENCODINGS: [string, pq.Encoding][] = [
   ['event_id', pq.Encoding.DELTA_BYTE_ARRAY],
 ];
 
+/** Leaf columns without statistics (see writerProperties). */
+const NO_STATISTICS = ['message', 'attributes.entries.key', 'attributes.entries.value'];
+
 function arrowType(type: ColumnType): DataType {
   switch (type) {
     case 'timestamp':
@@ -223,6 +226,12 @@ function writerProperties(): pq.WriterProperties {
   for (const [column, encoding] of COLUMN_ENCODINGS) {
     builder = builder.setColumnDictionaryEnabled(column, false).setColumnEncoding(column, encoding);
   }
+  // Statistics where a reader can use them: min/max per row group for every column (DuckDB and Athena
+  // skip row groups with them), per page only for ts (Athena can skip pages of a large compacted file in
+  // a time range), none for message and attribute keys and values, whose min/max (whole log lines) no
+  // query can use and which would sit in every file's footer.
+  builder = builder.setStatisticsEnabled(pq.EnabledStatistics.Chunk).setColumnStatisticsEnabled('ts', pq.EnabledStatistics.Page);
+  for (const column of NO_STATISTICS) builder = builder.setColumnStatisticsEnabled(column, pq.EnabledStatistics.None);
   return builder.build();
 }
 
