@@ -95,27 +95,27 @@ function boundedJson(value: unknown, maxDepth: number, flag: Truncations): strin
 /** Flattens nested objects into dotted keys; arrays and too-deep objects become JSON text. */
 function flatten(value: Record<string, unknown>, limits: EventLimits, flag: Truncations): Map<string, Leaf> {
   const out = new Map<string, Leaf>();
-  const walk = (obj: Record<string, unknown>, prefix: string, depth: number): void => {
-    for (const [k, v] of Object.entries(obj)) {
-      const key = prefix ? `${prefix}.${k}` : k;
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        if (depth >= limits.maxDepth) {
-          flag.add('depth');
-          out.set(key, boundedJson(v, limits.maxDepth, flag));
-        } else {
-          walk(v as Record<string, unknown>, key, depth + 1);
-        }
-      } else if (Array.isArray(v)) {
-        out.set(key, boundedJson(v, limits.maxDepth - depth, flag));
-      } else if (v === undefined) {
-        continue;
-      } else {
-        out.set(key, v as Leaf);
-      }
-    }
-  };
-  walk(value, '', 1);
+  flattenInto(out, value, '', 1, limits, flag);
   return out;
+}
+
+// A top-level function, not a closure made per event: this runs for every JSON event.
+function flattenInto(out: Map<string, Leaf>, obj: Record<string, unknown>, prefix: string, depth: number, limits: EventLimits, flag: Truncations): void {
+  for (const k in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
+    const v = obj[k];
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v === undefined) continue;
+    if (v !== null && typeof v === 'object') {
+      if (Array.isArray(v)) out.set(key, boundedJson(v, limits.maxDepth - depth, flag));
+      else if (depth >= limits.maxDepth) {
+        flag.add('depth');
+        out.set(key, boundedJson(v, limits.maxDepth, flag));
+      } else flattenInto(out, v as Record<string, unknown>, key, depth + 1, limits, flag);
+    } else {
+      out.set(key, v as Leaf);
+    }
+  }
 }
 
 function take(fields: Map<string, Leaf>, keys: readonly string[], accept: (v: Leaf) => boolean = isText): Leaf | undefined {
@@ -145,6 +145,7 @@ function parseTags(raw: unknown): string[] | undefined {
 }
 
 function mergeTags(a: string[] | undefined, b: string[] | undefined, limits: EventLimits, flag: Truncations): string[] {
+  if (!a?.length && !b?.length) return [];
   const all = [...new Set([...(a ?? []), ...(b ?? [])])];
   if (all.length > limits.maxTags) {
     flag.add('tags');
@@ -161,7 +162,11 @@ function finish(
 ): LogEvent {
   const message = utf8Truncate(base.message, ctx.limits.maxMessageBytes, flag, 'message');
   if (flag.what.size > 0) attributes[TRUNCATED_ATTRIBUTE] = [...flag.what].sort().join(',');
-  return { ...base, message, attributes };
+  // The base object becomes the event (no copy: this runs for every event).
+  const event = base as LogEvent;
+  event.message = message;
+  event.attributes = attributes;
+  return event;
 }
 
 /**
