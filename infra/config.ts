@@ -3,7 +3,7 @@
  * synth time. Values from the command line arrive as strings, so numbers, booleans and lists are coerced;
  * a bad value fails with the key's name, what it must be, and what it got.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadRequestError, NotFoundError } from '../../shared/domain/errors.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { QueryService } from '../../shared/services/query.js';

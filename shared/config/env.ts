@@ -2,7 +2,7 @@
  * Environment variables: every name is defined here and read through one validated reader, so a bad or
  * missing value fails at start with its name in the message. process.env is read nowhere else.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidTenant } from '../domain/tenant.js';
 
 export const ENV = {

@@ -2,7 +2,7 @@
  * The queue message that carries normalized events from the ingest handler to the batch writer.
  * One request becomes one or more messages (parts), each under the queue's size limit.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LEVELS, type LogEvent } from './schema.js';
 import { TENANT_PATTERN } from './tenant.js';
 

@@ -29,22 +29,27 @@ function packageImports(file: string): string[] {
   return out;
 }
 
-/** Every project file reachable from an entry through relative imports ('.js' specifiers name '.ts' files). */
-function reachable(entry: string): string[] {
+/**
+ * Every project file reachable from an entry through relative imports ('.js' specifiers name '.ts' files):
+ * static and dynamic ones (esbuild bundles both), or only the static ones (what a cold start evaluates).
+ */
+function reachable(entry: string, { dynamic = true } = {}): string[] {
   const seen = new Set<string>();
   const visit = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
-    for (const target of localImports(file)) visit(target.replace(/\.js$/, '.ts'));
+    for (const target of localImports(file, { dynamic })) visit(target.replace(/\.js$/, '.ts'));
   };
   visit(entry);
   return [...seen];
 }
 
-function localImports(file: string): string[] {
+/** Relative imports of a file: `from '…'`, and with `dynamic` also `import('…')` (lazily loaded modules). */
+function localImports(file: string, { dynamic = true } = {}): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g)) {
+  const pattern = dynamic ? /(?:(?:import|export)[^'"]*?from\s+|import\s*\(\s*)['"](\.[^'"]+)['"]/g : /(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g;
+  for (const m of text.matchAll(pattern)) {
     out.push(relative(ROOT, resolve(ROOT, dirname(file), m[1]!)));
   }
   return out;
@@ -69,6 +74,9 @@ describe('architecture', () => {
     expect(files('shared/domain').length).toBeGreaterThan(5);
     expect(reachable('lambdas/api/query.handler.ts')).toContain('shared/adapters/aws/athena-query-engine.ts');
     expect(reachable('lambdas/runtime/local-deps.ts').flatMap(packageImports)).toContain('@duckdb/node-api');
+    // The Trino guard is a lazy import of the Athena engine: reached, but not on the static path.
+    expect(reachable('lambdas/api/query.handler.ts')).toContain('shared/adapters/aws/trino-sql-guard.ts');
+    expect(reachable('lambdas/api/query.handler.ts', { dynamic: false })).not.toContain('shared/adapters/aws/trino-sql-guard.ts');
   });
 
   for (const rule of RULES) {
@@ -114,6 +122,29 @@ describe('architecture', () => {
     expect(heavy('lambdas/alerts/evaluate.handler.ts')).toEqual(['@aws-sdk/client-athena', 'dt-sql-parser']);
     expect(heavy('lambdas/api/query.handler.ts')).toEqual(['@aws-sdk/client-athena', 'dt-sql-parser']);
     expect(heavy('lambdas/compactor/compact.handler.ts')).toEqual(['apache-arrow', 'parquet-wasm']);
+  });
+
+  it('loads the Trino grammar (dt-sql-parser) only through a dynamic import, never at cold start', () => {
+    // trino-sql-guard.ts is most of the query and alert bundles and builds a large ATN when evaluated; the
+    // Athena engine imports it on the first query start. A static import would put it back in cold init.
+    const entries = files('lambdas').filter((f) => f.endsWith('.handler.ts'));
+    const offenders = entries.flatMap((entry) =>
+      reachable(entry, { dynamic: false }).flatMap((f) =>
+        packageImports(f)
+          .filter((p) => /^dt-sql-parser(?:\/|$)/.test(p))
+          .map((p) => `${entry} statically reaches ${p} through ${f}`),
+      ),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("imports zod as a namespace (import * as z), so a bundle takes only the schemas it uses", () => {
+    // `import { z } from 'zod'` hands esbuild the whole namespace object: every locale, JSON Schema
+    // conversion and the rest of zod, ~360 KB more in each Lambda bundle.
+    const offenders = [...files('shared'), ...files('lambdas'), ...files('infra')].filter((f) =>
+      /import\s*\{[^}]*\bz\b[^}]*\}\s*from\s*['"]zod(?:\/[^'"]*)?['"]/.test(readFileSync(join(ROOT, f), 'utf8')),
+    );
+    expect(offenders).toEqual([]);
   });
 
   it('reads process.env only in shared/config/env.ts', () => {

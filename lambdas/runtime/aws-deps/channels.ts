@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readSecretText } from '../../../shared/adapters/aws/secrets.js';
 import { SnsNotifier } from '../../../shared/adapters/aws/sns-notifier.js';
 import { SlackNotifier } from '../../../shared/adapters/http/slack-notifier.js';

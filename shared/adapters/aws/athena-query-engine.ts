@@ -23,7 +23,6 @@ import { TABLE_NAME } from '../../domain/schema.js';
 import { TENANT_PATTERN } from '../../domain/tenant.js';
 import type { QueryEngine, QueryPage, QueryParam, QueryStats, QueryStatus, ScopedQuery } from '../../ports/query-engine.js';
 import { convertValue } from './athena-values.js';
-import { prepareSelect } from './trino-sql-guard.js';
 import { logsSelectList, quoteIdentifier } from './trino-schema.js';
 
 export interface AthenaQueryEngineDeps {
@@ -57,6 +56,16 @@ const EXECUTION_ID = /^[A-Za-z0-9-]{1,128}$/;
 const MS_PER_HOUR = 3_600_000;
 /** Lines the engine writes before the sender's SQL (see buildSql); Athena's error positions are shifted back by these. */
 const SCOPE_LINES = 7;
+
+/**
+ * The Trino grammar (trino-sql-guard.ts over dt-sql-parser: most of the query and alert bundles, and tens
+ * of ms to build its ATN) is loaded when the first query starts, not at cold start: a cold function that
+ * only polls, pages or cancels never builds it, nor an alert run with no rule due. esbuild still bundles
+ * it (one file), but evaluates it only on this import.
+ */
+type TrinoGuard = typeof import('./trino-sql-guard.js');
+let trinoGuard: Promise<TrinoGuard> | undefined;
+const loadTrinoGuard = (): Promise<TrinoGuard> => (trinoGuard ??= import('./trino-sql-guard.js'));
 
 /** A Trino string literal: the one place text is quoted for Athena. */
 export function trinoString(value: string): string {
@@ -145,7 +154,7 @@ export class AthenaQueryEngine implements QueryEngine {
   }
 
   /** The SQL Athena runs and its ExecutionParameters, engine values first, then the query's in text order. */
-  private buildSql(q: ScopedQuery): { sql: string; params: string[] } {
+  private buildSql(q: ScopedQuery, { prepareSelect }: TrinoGuard): { sql: string; params: string[] } {
     if (!TENANT_PATTERN.test(q.tenant)) throw new QueryError(`invalid tenant id ${JSON.stringify(q.tenant.slice(0, 80))}`);
     if (!Number.isFinite(q.startMs) || !Number.isFinite(q.endMs) || q.endMs <= q.startMs) {
       throw new QueryError('the time range is empty: start must be before end');
@@ -207,7 +216,7 @@ export class AthenaQueryEngine implements QueryEngine {
   }
 
   async start(q: ScopedQuery): Promise<string> {
-    const { sql, params } = this.buildSql(q);
+    const { sql, params } = this.buildSql(q, await loadTrinoGuard());
     // One token for all retries of this start: a retried call cannot start the query twice.
     const token = randomUUID();
     const out = await this.call('StartQueryExecution', () =>

@@ -3,7 +3,7 @@
  * `{"keys":[{"hash":"<sha256 hex of the key>","tenant":"acme","scopes":["ingest","query"],"label":"vector on web-1"}]}`.
  * Read by SecretsManagerKeyStore and written by lambdas/runtime/create-api-key.ts. Pure: no I/O.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SCOPES, type Principal } from '../../domain/principal.js';
 import { TENANT_PATTERN } from '../../domain/tenant.js';
 

@@ -3,7 +3,7 @@
  * read by local mode. This module validates the parsed document and turns it into typed rules, with errors
  * that name the rule and the field.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadRequestError } from '../errors.js';
 import { LEVELS } from '../schema.js';
 import { DEFAULT_TENANT, TENANT_PATTERN } from '../tenant.js';
