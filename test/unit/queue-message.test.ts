@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../shared/domain/schema.js';
 import {
   MESSAGE_VERSION,
   MessageTooLargeError,
+  isEventMessage,
   maxEventBytesFor,
+  messageSchema,
   packMessages,
   parseMessage,
 } from '../../shared/domain/queue-message.js';
@@ -183,5 +186,48 @@ describe('parseMessage', () => {
   it('rejects a JSON value that is not an object', () => {
     expect(() => parseMessage('[]')).toThrow(/^message is not a valid event message: /);
     expect(() => parseMessage('null')).toThrow(/^message is not a valid event message: /);
+  });
+});
+
+describe('the fast message check', () => {
+  const valid = () => JSON.parse(packMessages(TENANT, RECEIPT, [event(1), event(2, 'two')].map((e) => JSON.stringify(e)), 1 << 20)[0]!) as Record<string, unknown>;
+
+  it('accepts a message the writer packed, and hands it over unchanged', () => {
+    const m = valid();
+    expect(isEventMessage(m)).toBe(true);
+    expect(messageSchema.safeParse(m).success).toBe(true);
+    expect(parseMessage(JSON.stringify(m))).toEqual(m);
+  });
+
+  it('accepts only what the zod schema accepts (generated mutations of a valid message)', () => {
+    // Replace one field of the envelope or of an event with an arbitrary JSON value: whenever the fast
+    // check says yes, zod must too (the reverse may differ only by zod's reasons, which parseMessage uses).
+    const paths: (string | number)[][] = [
+      ['v'], ['tenant'], ['receipt'], ['part'], ['parts'], ['events'],
+      ...['ts', 'ingested_at', 'level', 'severity', 'service', 'host', 'source', 'message', 'attributes', 'tags', 'trace_id', 'span_id', 'format', 'event_id', 'ts_inferred'].map((k) => ['events', 0, k]),
+      ['events', 0, 'attributes', 'a'], ['events', 0, 'tags', 0], ['events', 1],
+    ];
+    const value = fc.oneof(
+      fc.jsonValue(),
+      fc.constantFrom(-1, 0, 1, 1.5, 25, 2 ** 53, -0, '', 'info', 'INFO', 'acme', 'ACME', '../x', null, true, [], {}, { x: 1 }, ['a'], [1]),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...paths), value, (path, v) => {
+        const m = valid();
+        let target: any = m;
+        for (const p of path.slice(0, -1)) target = target[p];
+        target[path.at(-1)!] = v;
+        const roundTripped = JSON.parse(JSON.stringify(m)) as unknown;
+        if (isEventMessage(roundTripped)) expect(messageSchema.safeParse(roundTripped).success).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('a refused message still gets zod’s reason', () => {
+    const m = valid();
+    (m.events as Record<string, unknown>[])[0]!.severity = 99;
+    expect(isEventMessage(m)).toBe(false);
+    expect(() => parseMessage(JSON.stringify(m))).toThrow(/events\.0\.severity/);
   });
 });
