@@ -64,21 +64,23 @@ function toMicros(p: Parts, refMicros: number, zone?: string): number | undefine
   if (p.month < 1 || p.month > 12 || p.day < 1 || p.day > 31 || hour > 23 || p.minute > 59 || p.second > 60) return undefined;
   const offset = zoneOffsetMinutes(p.zone);
   if (offset === undefined) return undefined;
-  const build = (year: number): number | undefined => {
-    if (year < 1970 || year > 2199) return undefined;
-    const wall = Date.UTC(year, p.month - 1, p.day, hour, p.minute, Math.min(p.second, 59));
-    if (new Date(wall).getUTCDate() !== p.day) return undefined;
-    const ms = p.zone ? wall : wallClockToUtc(wall, zone);
-    const fracMicros = p.frac ? Number(p.frac.padEnd(6, '0').slice(0, 6)) : 0;
-    const micros = (ms - offset * 60_000) * 1000 + fracMicros;
-    return micros >= MIN_MICROS && micros < MAX_MICROS ? micros : undefined;
-  };
-  if (p.year !== undefined) return build(p.year);
+  if (p.year !== undefined) return instantIn(p.year, p, hour, offset, zone);
   const refYear = new Date(Math.floor(refMicros / 1000)).getUTCFullYear();
-  const guess = build(refYear);
+  const guess = instantIn(refYear, p, hour, offset, zone);
   // More than a day ahead of now means the line is from last year (a December line read in January).
-  if (guess !== undefined && guess > refMicros + 86_400_000_000) return build(refYear - 1);
-  return guess ?? build(refYear - 1);
+  if (guess !== undefined && guess > refMicros + 86_400_000_000) return instantIn(refYear - 1, p, hour, offset, zone);
+  return guess ?? instantIn(refYear - 1, p, hour, offset, zone);
+}
+
+// Top-level rather than a closure made per line: this runs for every timestamp read.
+function instantIn(year: number, p: Parts, hour: number, offset: number, zone: string | undefined): number | undefined {
+  if (year < 1970 || year > 2199) return undefined;
+  const wall = Date.UTC(year, p.month - 1, p.day, hour, p.minute, Math.min(p.second, 59));
+  if (new Date(wall).getUTCDate() !== p.day) return undefined;
+  const ms = p.zone ? wall : wallClockToUtc(wall, zone);
+  const fracMicros = p.frac ? Number(p.frac.padEnd(6, '0').slice(0, 6)) : 0;
+  const micros = (ms - offset * 60_000) * 1000 + fracMicros;
+  return micros >= MIN_MICROS && micros < MAX_MICROS ? micros : undefined;
 }
 
 const twoDigitYear = (yy: string) => {
