@@ -69,6 +69,11 @@ export interface QueryEngine {
   /** A page of the results of a succeeded query. */
   page(id: string, pageToken: string | undefined, pageSize: number): Promise<QueryPage>;
   cancel(id: string): Promise<void>;
+  /**
+   * Resolves once the query has finished (in any state) or after timeoutMs, whichever is first: an engine
+   * that knows when its queries end lets a caller wait on it instead of polling status().
+   */
+  settled?(id: string, timeoutMs: number): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -66,7 +66,9 @@ export function makeQueryService({ engine, clock, tokenSecret, waitBudgetMs = 30
     let pause = 20;
     let status = await engine.status(id);
     while (status.state === 'running' && clock.now() < until) {
-      await sleep(Math.min(pause, Math.max(1, until - clock.now())));
+      // A local engine says when the query ends (no sleeping past it); a remote one is polled.
+      const wait = Math.min(pause, Math.max(1, until - clock.now()));
+      await (engine.settled ? engine.settled(id, wait) : sleep(wait));
       pause = Math.min(pause * 2, 250);
       status = await engine.status(id);
     }

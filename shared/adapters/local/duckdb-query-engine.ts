@@ -61,6 +61,8 @@ interface Execution {
   state: QueryState;
   conn: DuckDBConnection | undefined;
   finishedAt: number | undefined;
+  /** resolves when the execution has finished */
+  done?: Promise<void>;
   columns?: ResultColumn[];
   rows?: unknown[][];
   stats?: QueryStats;
@@ -131,6 +133,12 @@ export class DuckDbQueryEngine implements QueryEngine {
    * The Parquet files of the tenant for the hours the range touches. Directories are listed level by
    * level (days, then hours), so a range of decades costs what the data there costs, not one listing per
    * hour of the range.
+   *
+   * Newest first (days, hours and names in descending order): DuckDB scans the files in the order given,
+   * and for `ORDER BY ts DESC LIMIT n` (events without a sort: newest first) its Top-N raises a ts bound
+   * as rows come in, which skips every older file by its ts statistics once n rows are found. Oldest first,
+   * each file is newer than the bound and nothing is skipped (a search for a term in 1 of 2,000 events
+   * over 10M: ~2 s → ~0.15 s). Results do not depend on the order; only what is read does.
    */
   private async filesFor(q: ScopedQuery): Promise<{ paths: string[]; bytes: number }> {
     const paths: string[] = [];
@@ -139,17 +147,18 @@ export class DuckDbQueryEngine implements QueryEngine {
     const base = tenantPrefix(q.tenant);
     const startDay = new Date(firstHour).toISOString().slice(0, 10);
     const endDay = new Date(q.endMs - 1).toISOString().slice(0, 10);
-    for (const dayDir of await this.store.listPrefixes(base)) {
+    const newestFirst = (names: string[]) => [...names].sort().reverse();
+    for (const dayDir of newestFirst(await this.store.listPrefixes(base))) {
       const day = /^dt=(\d{4}-\d{2}-\d{2})$/.exec(dayDir)?.[1];
       if (!day || day < startDay || day > endDay) continue;
-      for (const hourDir of await this.store.listPrefixes(`${base}${dayDir}/`)) {
+      for (const hourDir of newestFirst(await this.store.listPrefixes(`${base}${dayDir}/`))) {
         const hour = /^hour=(\d{2})$/.exec(hourDir)?.[1];
         if (hour === undefined) continue;
         const hourStart = Date.parse(`${day}T${hour}:00:00Z`);
         if (hourStart + 3_600_000 <= q.startMs || hourStart >= q.endMs) continue;
         const objects = await this.store.list(partitionPrefix({ tenant: q.tenant, dt: day, hour: Number(hour) }));
         const hidden = await this.hiddenByCompaction(objects);
-        for (const obj of objects) {
+        for (const obj of [...objects].sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))) {
           if (!obj.key.endsWith('.parquet') || hidden.has(obj.key)) continue;
           paths.push(this.store.pathOf(obj.key));
           bytes += obj.size;
@@ -190,7 +199,7 @@ export class DuckDbQueryEngine implements QueryEngine {
       this.executions.set(id, execution);
       const c = conn;
       conn = undefined; // owned by the execution from here on
-      void this.execute(execution, c, tenantInstance, q, userSql, started);
+      execution.done = this.execute(execution, c, tenantInstance, q, userSql, started);
       return id;
     } finally {
       if (conn) {
@@ -261,6 +270,14 @@ export class DuckDbQueryEngine implements QueryEngine {
     const rows = e.rows!.slice(offset, offset + pageSize);
     const next = offset + pageSize < e.rows!.length ? String(offset + pageSize) : undefined;
     return { columns: e.columns!, rows, ...(next ? { nextToken: next } : {}), stats: e.stats! };
+  }
+
+  async settled(id: string, timeoutMs: number): Promise<void> {
+    const e = this.get(id);
+    if (e.state !== 'running' || !e.done) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([e.done.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   async cancel(id: string): Promise<void> {

@@ -64,6 +64,25 @@ export function trinoLiteral(value: Param): string {
 
 const MARK = '\u0001';
 
+/**
+ * A case-sensitive RE2 pattern that matches exactly where `contains(lower(text), lower(term))` holds, for an
+ * ASCII term: DuckDB's lower() maps one code point to one code point, and the only code points it maps onto
+ * ASCII are ASCII letters, U+0130 (İ → i) and U+212A (Kelvin sign → k) (test/unit/query-search.test.ts checks
+ * this against every code point). So each letter becomes the class of what lowers to it, and every other
+ * character an escaped literal. DuckDB runs this regex in about half the time lower() takes to copy and
+ * lowercase every message. Undefined for an empty or non-ASCII term (those keep lower()).
+ */
+export function asciiCaseFoldRegex(term: string): string | undefined {
+  if (term === '' || /[^\x00-\x7f]/.test(term)) return undefined;
+  let out = '';
+  for (const ch of term.toLowerCase()) {
+    if (ch >= 'a' && ch <= 'z') out += `[${ch}${ch.toUpperCase()}${ch === 'i' ? '\\x{130}' : ch === 'k' ? '\\x{212A}' : ''}]`;
+    else if (ch >= '0' && ch <= '9') out += ch;
+    else out += `\\x{${ch.charCodeAt(0).toString(16).padStart(2, '0')}}`;
+  }
+  return out;
+}
+
 class Builder {
   private readonly values: Param[] = [];
   /**
@@ -99,6 +118,10 @@ class Builder {
     return this.dialect === 'duckdb' ? `regexp_matches(${s}, ${this.param(pattern)})` : `regexp_like(${s}, ${this.param(pattern)})`;
   }
   contains(s: string, needle: string, caseInsensitive: boolean): string {
+    if (caseInsensitive && this.dialect === 'duckdb') {
+      const folded = asciiCaseFoldRegex(needle);
+      if (folded !== undefined) return `regexp_matches(${s}, ${this.param(folded)})`;
+    }
     const hay = caseInsensitive ? `lower(${s})` : s;
     const p = caseInsensitive ? `lower(${this.param(needle)})` : this.param(needle);
     return this.dialect === 'duckdb' ? `contains(${hay}, ${p})` : `strpos(${hay}, ${p}) > 0`;
