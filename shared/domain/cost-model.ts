@@ -221,10 +221,11 @@ export const DEFAULT_QUERY_MIX: readonly QueryClass[] = [
 /**
  * Measured defaults (README, Cost: how each was measured).
  * - CPU: the app corpus (test/bench/app-corpus.ts, 250-byte NDJSON events) through the real functions on one
- *   core of this project's 2-core x86 machine, median of 3: ingest ~60 s/GB, writer ~45 s/GB, compaction
- *   ~53 s/GB (`npm run cost -- --measure` repeats it). The README's pipeline figure, 77,000 events/s for
- *   decode → normalize → encode, is 2^30 / (77,000 × 250) = 56 s/GB for the same steps without the JSON
- *   hop through the queue (serialize, pack, parse, validate), which the AWS path adds.
+ *   core of this project's 2-core x86 machine, median of 3: ingest ~53 s/GB, writer ~39 s/GB, compaction
+ *   ~66 s/GB (`npm run cost -- --measure` repeats it; measured 2026-11-21 after the #8 optimizations, which
+ *   took ingest from 60 and the writer from 45; the streaming compactor reads each input twice). The
+ *   README's older pipeline figure, 77,000 events/s for decode → normalize → encode, is
+ *   2^30 / (77,000 × 250) = 56 s/GB for the same steps without the JSON hop through the queue.
  * - queue bytes: 1.79 per raw byte (normalized JSON is larger than the raw line: ids, timestamps, attributes).
  * - Parquet: 0.10 per raw byte, the loghub samples (test/bench/storage.ts, 8 corpora of 2,000 lines); the
  *   app corpus gives 0.03, too regular to stand for real logs.
@@ -232,9 +233,9 @@ export const DEFAULT_QUERY_MIX: readonly QueryClass[] = [
 export const MEASURED_DEFAULTS = {
   queueBytesPerRawByte: 1.79,
   parquetBytesPerRawByte: 0.1,
-  ingestCpuSecondsPerGb: 60,
-  writerCpuSecondsPerGb: 45,
-  compactorCpuSecondsPerGb: 53,
+  ingestCpuSecondsPerGb: 53,
+  writerCpuSecondsPerGb: 39,
+  compactorCpuSecondsPerGb: 66,
 } as const;
 
 export const DEFAULT_INPUTS: CostInputs = {
