@@ -70,7 +70,7 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
       logger,
     }),
     writer: makeBatchWriterHandler({ writer: batchWriter, logger }),
-    compact: makeCompactHandler({ compactor: makeCompactor({ store, clock, logger, settleMs: config.compactSettleMs }), logger }),
+    compact: makeCompactHandler({ compactor: makeCompactor({ store, clock, logger, settleMs: config.compactSettleMs, jobLeaseMs: 0 }), logger }),
   };
 
   return {

@@ -19,6 +19,8 @@ export interface CompactionManifest {
    * readers use the outputs and skip the inputs.
    */
   outputs: string[] | null;
+  /** when the job started (ms); a run leaves a younger job of another run alone (see jobLeaseMs) */
+  startedAt?: number;
 }
 
 /** A short, stable hash of the sorted input keys: the same inputs always give the same job and names. */
@@ -50,7 +52,8 @@ export function parseManifest(bytes: Uint8Array): CompactionManifest | undefined
     const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((s) => typeof s === 'string');
     if (!strings(v.inputs) || typeof v.outputPrefix !== 'string' || !v.outputPrefix.slice(v.outputPrefix.lastIndexOf('/') + 1).startsWith(COMPACT_PREFIX)) return undefined;
     if (v.outputs !== null && !(strings(v.outputs) && v.outputs.length > 0 && v.outputs.every((k) => k.startsWith(v.outputPrefix!)))) return undefined;
-    return { inputs: v.inputs, outputPrefix: v.outputPrefix, outputs: v.outputs };
+    const startedAt = typeof v.startedAt === 'number' && Number.isFinite(v.startedAt) ? v.startedAt : undefined;
+    return { inputs: v.inputs, outputPrefix: v.outputPrefix, outputs: v.outputs, ...(startedAt === undefined ? {} : { startedAt }) };
   } catch {
     return undefined;
   }

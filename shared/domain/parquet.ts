@@ -251,10 +251,16 @@ export function encodeParquet(events: readonly LogEvent[]): Uint8Array {
  */
 export async function encodeParquetSlices(slices: AsyncIterable<readonly LogEvent[]>): Promise<Uint8Array> {
   const iterator = slices[Symbol.asyncIterator]();
+  let first: IteratorResult<readonly LogEvent[]>;
+  do first = await iterator.next();
+  while (!first.done && first.value.length === 0);
+  if (first.done) return new Uint8Array(0);
+  let pending: readonly LogEvent[] | undefined = first.value;
   const input = new ReadableStream<pq.RecordBatch>({
     async pull(controller) {
       for (;;) {
-        const next = await iterator.next();
+        const next: IteratorResult<readonly LogEvent[]> = pending ? { done: false, value: pending } : await iterator.next();
+        pending = undefined;
         if (next.done) return controller.close();
         if (next.value.length === 0) continue;
         const table = toWasmTable(next.value);

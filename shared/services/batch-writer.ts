@@ -152,9 +152,11 @@ export function makeBatchWriter({ store: rawStore, clock, logger, putConcurrency
       try {
         await runLimited(puts, putConcurrency);
       } catch (err) {
-        // Remove this attempt's files: if the batch is later retried in another shape (one message at a
-        // time), its events must not also stay here under this batch's keys.
-        await Promise.all(written.map((k) => store.delete(k).catch(() => undefined)));
+        // Remove this attempt's files: when the batch is retried in another shape (one message at a time,
+        // to find a message that cannot be written), its events must not also stay here under this batch's
+        // keys. (runLimited has let every put under way finish first.) After an outage the batch is retried
+        // whole, under the same keys: nothing to remove.
+        if (!(err instanceof UnavailableError)) await Promise.all(written.map((k) => store.delete(k).catch(() => undefined)));
         throw err;
       }
 
@@ -190,10 +192,19 @@ export function makeBatchWriter({ store: rawStore, clock, logger, putConcurrency
 
 export type BatchWriter = ReturnType<typeof makeBatchWriter>;
 
+/** Runs the tasks, `limit` at a time; after a failure starts no new task, waits for those under way, then throws the first error. */
 async function runLimited(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
   let next = 0;
+  let failure: { err: unknown } | undefined;
   const worker = async () => {
-    while (next < tasks.length) await tasks[next++]!();
+    while (!failure && next < tasks.length) {
+      try {
+        await tasks[next++]!();
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure) throw failure.err;
 }

@@ -47,6 +47,12 @@ export interface CompactorDeps {
   /** input file bytes kept between slices (past it, a file a later slice needs is fetched again) */
   cacheBytes?: number;
   /**
+   * A manifest younger than this belongs to a job another run may still be doing: its partition is left
+   * alone (recovering it would delete that job's outputs under it). In AWS, longer than the Lambda's 15
+   * minutes; locally 0, where one process runs compaction and its runs never overlap.
+   */
+  jobLeaseMs?: number;
+  /**
    * Input bytes one job merges at most (1 GiB: about 9 minutes of one core at the measured rate, inside
    * the Lambda's 15). A busier hour takes several jobs in a row; each later job merges or de-duplicates
    * against the earlier one's outputs, so no duplicate survives across them.
@@ -98,14 +104,13 @@ export function mergeEvents(events: readonly LogEvent[], seen: Set<string> = new
   return { events: out, duplicates: events.length - out.length };
 }
 
-/** One row group of one file, with its ts values (the unit the merge reads from). */
+/** One row group of one file, with the range of its ts (the unit the merge reads from). */
 interface Unit {
   key: string;
   rowGroup: number;
   rows: number;
   min: number;
   max: number;
-  ts: Float64Array;
   /** rows in ts order (true of every file Sluice writes) */
   sorted: boolean;
 }
@@ -163,6 +168,7 @@ export function makeCompactor(deps: CompactorDeps) {
   const sliceEvents = deps.sliceEvents ?? 200_000;
   const cacheBytes = deps.cacheBytes ?? 512 * 1024 * 1024;
   const maxJobBytes = deps.maxJobBytes ?? 1024 * 1024 * 1024;
+  const jobLeaseMs = deps.jobLeaseMs ?? 20 * 60_000;
 
   const nameOf = (key: string) => key.slice(key.lastIndexOf('/') + 1);
   const isCompacted = (key: string) => nameOf(key).startsWith(COMPACT_PREFIX);
@@ -183,10 +189,7 @@ export function makeCompactor(deps: CompactorDeps) {
     return bytes;
   }
 
-  /**
-   * Each row group of the files with its ts values; counts every input event into the hour's buckets.
-   * The ts values (8 bytes an event) are all the merge keeps of a unit between slices.
-   */
+  /** Each row group of the files with its ts range; counts every input event into the hour's buckets. */
   async function survey(keys: readonly string[], hourStartUs: number, counts: Int32Array | undefined): Promise<Unit[]> {
     const units: Unit[] = [];
     for (const key of keys) {
@@ -205,7 +208,7 @@ export function makeCompactor(deps: CompactorDeps) {
           if (i > 0 && t < ts[i - 1]!) sorted = false;
           if (counts) counts[Math.min(counts.length - 1, Math.max(0, Math.floor((t - hourStartUs) / BUCKET_US)))]!++;
         }
-        units.push({ key, rowGroup, rows: ts.length, min, max, ts, sorted });
+        units.push({ key, rowGroup, rows: ts.length, min, max, sorted });
       }
     }
     return units.sort((a, b) => a.min - b.min);
@@ -227,12 +230,13 @@ export function makeCompactor(deps: CompactorDeps) {
    * Hands out the units' rows a slice at a time. Every file Sluice writes is sorted by ts, so a slice's
    * rows of a unit are one run, found by binary search in its ts values and read alone (offset and
    * limit): nothing but the slice is ever decoded into objects, whatever time span a file covers. (A
-   * unit that is not sorted is decoded whole each time and filtered: correct, slower.) File bytes are
+   * unit that is not sorted is decoded whole each time and filtered: correct, slower.) A unit's ts values
+   * (8 bytes an event) are read when the slices reach it and dropped when they pass it; file bytes are
    * kept while a later slice still needs them, up to a budget; past it they are fetched again.
    */
   function cursor<T extends { ts: number }>(units: readonly Unit[], read: (bytes: Uint8Array, selection: RowSelection) => T[]) {
     let next = 0;
-    let active: Unit[] = [];
+    let active: { unit: Unit; ts: Float64Array | undefined }[] = [];
     const cache = new Map<string, Uint8Array>();
     let cached = 0;
     const bytesOf = async (key: string, keep: boolean) => {
@@ -246,20 +250,23 @@ export function makeCompactor(deps: CompactorDeps) {
       return bytes;
     };
     return async function take(slice: { from: number; to: number }): Promise<T[]> {
-      while (next < units.length && units[next]!.min < slice.to) active.push(units[next++]!);
+      while (next < units.length && units[next]!.min < slice.to) active.push({ unit: units[next++]!, ts: undefined });
       const rows: T[] = [];
-      for (const unit of active) {
+      for (const a of active) {
+        const { unit } = a;
+        if (unit.max < slice.from) continue;
         const bytes = await bytesOf(unit.key, unit.max >= slice.to);
         if (unit.sorted) {
-          const from = lowerBound(unit.ts, slice.from);
-          const to = lowerBound(unit.ts, slice.to);
+          a.ts ??= Float64Array.from(readTimestamps(bytes, { rowGroup: unit.rowGroup }));
+          const from = lowerBound(a.ts, slice.from);
+          const to = lowerBound(a.ts, slice.to);
           if (to > from) for (const row of read(bytes, { rowGroup: unit.rowGroup, offset: from, limit: to - from })) rows.push(row);
         } else {
           for (const row of read(bytes, { rowGroup: unit.rowGroup })) if (row.ts >= slice.from && row.ts < slice.to) rows.push(row);
         }
       }
-      active = active.filter((u) => u.max >= slice.to);
-      const stillNeeded = new Set(active.map((u) => u.key));
+      active = active.filter((a) => a.unit.max >= slice.to);
+      const stillNeeded = new Set(active.map((a) => a.unit.key));
       for (const [key, bytes] of cache) {
         if (stillNeeded.has(key)) continue;
         cache.delete(key);
@@ -328,9 +335,14 @@ export function makeCompactor(deps: CompactorDeps) {
     logger.info('compacted', { partition: prefix, inputs: m.inputs.length, outputs: m.outputs?.length });
   }
 
-  /** Finishes a committed job, or undoes an uncommitted one (its inputs are all still there). */
-  async function recover(prefix: string, objects: readonly ObjectInfo[]): Promise<boolean> {
-    let recovered = false;
+  /**
+   * Finishes a committed job, or undoes an uncommitted one (its inputs are all still there). Returns
+   * 'busy' when a job of another run may still be under way (its manifest is younger than jobLeaseMs):
+   * the partition is left alone this run.
+   */
+  async function recover(prefix: string, objects: readonly ObjectInfo[]): Promise<'none' | 'recovered' | 'busy'> {
+    let state: 'none' | 'recovered' | 'busy' = 'none';
+    const existing = new Set(objects.map((o) => o.key));
     for (const manifestKey of objects.filter((o) => isManifestKey(o.key)).map((o) => o.key)) {
       const bytes = await store.get(manifestKey);
       const m = bytes && parseManifest(bytes);
@@ -338,16 +350,26 @@ export function makeCompactor(deps: CompactorDeps) {
         logger.warn('ignoring an unreadable compaction manifest', { key: manifestKey });
         continue;
       }
+      if (jobLeaseMs > 0 && clock.now() - (m.startedAt ?? 0) < jobLeaseMs) {
+        logger.info('a compaction job of another run is under way; leaving the partition to it', { partition: prefix, manifest: manifestKey });
+        return 'busy';
+      }
       if (m.outputs) {
+        const missing = m.outputs.filter((k) => !existing.has(k));
+        if (missing.length > 0) {
+          // Never delete inputs whose outputs are not all there: leave it for a person to look at.
+          logger.error('a committed compaction lists outputs that do not exist; its inputs are kept', { manifest: manifestKey, missing });
+          return 'busy';
+        }
         await finish(prefix, manifestKey, m);
       } else {
         for (const o of objects) if (o.key.startsWith(m.outputPrefix)) await store.delete(o.key);
         await store.delete(manifestKey);
         logger.info('undid an interrupted compaction; it starts afresh', { partition: prefix, manifest: manifestKey });
       }
-      recovered = true;
+      state = 'recovered';
     }
-    return recovered;
+    return state;
   }
 
   /**
@@ -365,7 +387,8 @@ export function makeCompactor(deps: CompactorDeps) {
       bytes += o.size;
     }
     // Always some new batch file, or the job would be skipped and the hour would never progress.
-    if (chosen.every((o) => isCompacted(o.key))) chosen.push(ordered.find((o) => !isCompacted(o.key))!);
+    const fresh = ordered.find((o) => !isCompacted(o.key));
+    if (fresh && chosen.every((o) => isCompacted(o.key))) chosen.push(fresh);
     return chosen;
   }
 
@@ -376,12 +399,16 @@ export function makeCompactor(deps: CompactorDeps) {
   async function compactPartition(partition: Partition): Promise<CompactionResult> {
     const prefix = partitionPrefix(partition);
     let objects = await store.list(prefix);
-    if (await recover(prefix, objects)) objects = await store.list(prefix);
+    const recovered = await recover(prefix, objects);
+    if (recovered === 'busy') return emptyResult();
+    if (recovered === 'recovered') objects = await store.list(prefix);
 
     const now = clock.now();
     const inputs = jobInputs(objects.filter((o) => isInput(o, now)));
     const chosen = new Set(inputs.map((o) => o.key));
-    const references = objects.filter((o) => o.key.endsWith('.parquet') && !chosen.has(o.key) && !isInput(o, now) && !unsettled(o.key, now));
+    // Every compacted file the job does not merge is checked for the events the inputs repeat: the large
+    // ones, and small ones a capped job left out.
+    const references = objects.filter((o) => o.key.endsWith('.parquet') && !chosen.has(o.key) && isCompacted(o.key));
     // Only new batch files start a job: outputs of an earlier job (however small) are not merged again
     // on their own, so a second run over a compacted hour does nothing. One new file is merged alone when
     // the hour has a large compacted file, to drop the events it repeats.
@@ -389,7 +416,7 @@ export function makeCompactor(deps: CompactorDeps) {
     const inputKeys = inputs.map((o) => o.key).sort();
     const hash = jobHash(inputKeys);
     const manifestKey = `${prefix}${manifestName(hash)}`;
-    const manifest: CompactionManifest = { inputs: inputKeys, outputPrefix: outputPrefix(prefix, hash), outputs: null };
+    const manifest: CompactionManifest = { inputs: inputKeys, outputPrefix: outputPrefix(prefix, hash), outputs: null, startedAt: clock.now() };
     await putManifest(manifestKey, manifest);
     const hourStartUs = Date.UTC(Number(partition.dt.slice(0, 4)), Number(partition.dt.slice(5, 7)) - 1, Number(partition.dt.slice(8, 10)), partition.hour) * 1000;
     const written = await writeOutputs(prefix, hash, inputs, references, hourStartUs);

@@ -84,7 +84,10 @@ describe('batch writer', () => {
     expect([...allFiles].sort()).toEqual([...result.files].sort());
   });
 
-  it('removes the files it wrote when a later file of the same batch fails', async () => {
+  it('keeps the files it wrote when the store fails for a later one: the retry rewrites the same keys', async () => {
+    // Deleting them could hide events a receipt already reports stored (an earlier attempt of this batch
+    // succeeded but was not acknowledged); a retry of the batch puts the same keys again, and in AWS, where
+    // SQS may regroup the messages, the compactor drops the copies (same event_id, same ts).
     const flaky = new FsObjectStore(dir);
     const realPut = flaky.put.bind(flaky);
     let puts = 0;
@@ -95,7 +98,11 @@ describe('batch writer', () => {
     const w = makeBatchWriter({ store: flaky, clock: { now: () => 0 }, logger: new MemoryLogger(), putConcurrency: 1 });
     const batch = records('acme', 'R1', [makeEvent({ ts: t0 }), makeEvent({ ts: t0 + H })], 'm');
     await expect(w.writeBatch(batch)).rejects.toThrow('second put fails');
-    expect(await store.list('events/')).toEqual([]);
+    const kept = await store.list('events/');
+    expect(kept).toHaveLength(1);
+    const retried = await makeBatchWriter({ store, clock: { now: () => 0 }, logger: new MemoryLogger() }).writeBatch(batch);
+    expect(retried.files).toContain(kept[0]!.key);
+    expect(await store.list('events/')).toHaveLength(2);
   });
 
   it('fails the whole batch when the object store fails, writing no receipt', async () => {

@@ -266,7 +266,13 @@ describe('compactor', () => {
       await expect(makeCompactor({ ...options, store: crashing }).compactPartition(part)).rejects.toThrow(CrashError);
       // Between the crash and the rerun, queries see every event once.
       await expectEachEventOnce();
-      const rerun = await makeCompactor({ ...options, store }).run();
+      // A run straight after leaves the job alone (it may be another run's, still going); the next hourly
+      // run finishes or undoes it.
+      if ((await allFiles()).some((f) => f.startsWith('_compaction-'))) {
+        expect(await makeCompactor({ ...options, store }).run()).toMatchObject({ partitions: 0, failed: 0 });
+        await expectEachEventOnce();
+      }
+      const rerun = await makeCompactor({ ...options, clock: { now: () => later.now() + HOUR }, store }).run();
       expect(rerun.failed).toBe(0);
       expect(await allFiles()).toEqual(finalFiles);
       await expectEachEventOnce();
