@@ -1,7 +1,7 @@
 /**
- * The README's ten example queries, read from README.md itself and run against a local stack holding
- * application JSON logs and nginx access logs sent over HTTP. Each answer is checked against what the
- * generated data says it must be.
+ * The ten example queries of docs/query-language.md ("Ten questions, answered"), read from the page itself
+ * and run against a local stack holding application JSON logs and nginx access logs sent over HTTP. Each
+ * answer is checked against what the generated data says it must be.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +10,8 @@ import { call, eventually, startTestStack } from '../helpers/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 
-const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-const EXAMPLES = [...README.matchAll(/```sluice\n([\s\S]*?)\n```/g)].map((m) => m[1]!.trim());
+const PAGE = readFileSync(fileURLToPath(new URL('../../docs/query-language.md', import.meta.url)), 'utf8');
+const EXAMPLES = [...PAGE.matchAll(/```sluice\n([\s\S]*?)\n```/g)].map((m) => m[1]!.trim());
 
 const NOW = Date.now();
 const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -63,7 +63,7 @@ function accessLine(a: Access): string {
 
 const count = <T>(xs: T[], key: (x: T) => string) => xs.reduce((m, x) => m.set(key(x), (m.get(key(x)) ?? 0) + 1), new Map<string, number>());
 
-describe('README query examples', () => {
+describe('query language page examples', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startTestStack();
@@ -141,7 +141,7 @@ describe('README query examples', () => {
     },
   ];
 
-  it('the README has ten examples', () => {
+  it('the query language page has ten examples', () => {
     expect(EXAMPLES.length).toBe(10);
   });
 
