@@ -13,7 +13,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AWS_ENV } from '../../shared/config/env.js';
 import { GLUE_TABLE_NAME, glueColumns, gluePartitionKeys, partitionProjectionParameters } from '../../shared/domain/glue-schema.js';
-import { EVENTS_PREFIX } from '../../shared/domain/partitioning.js';
+import { EVENTS_PREFIX } from '../../shared/domain/storage-layout.js';
 import { ATHENA_RESULTS_PREFIX } from './storage.js';
 
 export const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';

@@ -1,6 +1,6 @@
 /**
  * The compactor: a Lambda run every hour by EventBridge that merges the small Parquet files of each closed
- * hour into large ones (shared/services/compactor.ts). It reads, puts and deletes under events/ only.
+ * hour into large ones (shared/services/compaction/). It reads, puts and deletes under events/ only.
  */
 import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';

@@ -10,9 +10,7 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AWS_ENV } from '../../shared/config/env.js';
-import { EVENTS_PREFIX } from '../../shared/domain/partitioning.js';
-import { RECEIPTS_PREFIX } from '../../shared/domain/receipts.js';
-import { ALERTS_PREFIX } from '../../shared/domain/alerts/rules.js';
+import { ALERTS_PREFIX, EVENTS_PREFIX, RECEIPTS_PREFIX } from '../../shared/domain/storage-layout.js';
 import { acknowledge, acknowledgeKeyGrant, bucketObjectsFinding } from './nag.js';
 
 /** Where the Athena workgroup writes query results (in the events bucket, with its own expiry). */

@@ -1,6 +1,6 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { Logger } from '../../shared/ports/logger.js';
-import type { Compactor } from '../../shared/services/compactor.js';
+import type { Compactor } from '../../shared/services/compaction/compactor.js';
 
 export interface CompactHandlerDeps {
   compactor: Compactor;

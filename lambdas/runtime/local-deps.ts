@@ -26,7 +26,7 @@ import type { Channel } from '../../shared/domain/alerts/rules.js';
 import type { Notifier } from '../../shared/ports/notifier.js';
 import { makeAlertEvaluator } from '../../shared/services/alerts.js';
 import { makeRealtimeAlerts } from '../../shared/services/realtime-alerts.js';
-import { makeCompactor } from '../../shared/services/compactor.js';
+import { makeCompactor } from '../../shared/services/compaction/compactor.js';
 import { makeCompactHandler } from '../compactor/compact.js';
 import { findRulesFile, loadRulesFile } from './alert-rules-file.js';
 

@@ -1,12 +1,10 @@
 /**
  * Compaction manifests: the intent record of one compaction job, stored beside the partition's files as
- * `_compaction-<hash>.json`. Pure code: the compactor writes them, the local query engine reads them to
- * show each event once while a swap is under way.
+ * `_compaction-<hash>.json` (its key and its outputs' keys are storage-layout.ts's). Pure code: the
+ * compactor writes them, the local query engine reads them to show each event once while a swap is under way.
  */
 import { createHash } from 'node:crypto';
-
-export const MANIFEST_PREFIX = '_compaction-';
-export const COMPACT_PREFIX = 'compact-';
+import { isCompactedKey } from './storage-layout.js';
 
 export interface CompactionManifest {
   /** the data files being merged (full keys) */
@@ -28,29 +26,12 @@ export function jobHash(inputs: readonly string[]): string {
   return createHash('sha256').update([...inputs].sort().join('\n')).digest('hex').slice(0, 16);
 }
 
-export function manifestName(hash: string): string {
-  return `${MANIFEST_PREFIX}${hash}.json`;
-}
-
-export function outputPrefix(partitionPrefix: string, hash: string): string {
-  return `${partitionPrefix}${COMPACT_PREFIX}${hash}-`;
-}
-
-export function outputName(hash: string, n: number): string {
-  return `${COMPACT_PREFIX}${hash}-${n}.parquet`;
-}
-
-export function isManifestKey(key: string): boolean {
-  const name = key.slice(key.lastIndexOf('/') + 1);
-  return name.startsWith(MANIFEST_PREFIX) && name.endsWith('.json');
-}
-
 /** Parses a manifest; undefined when it is not one (a torn or foreign file is ignored, not trusted). */
 export function parseManifest(bytes: Uint8Array): CompactionManifest | undefined {
   try {
     const v = JSON.parse(new TextDecoder().decode(bytes)) as Partial<CompactionManifest>;
     const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((s) => typeof s === 'string');
-    if (!strings(v.inputs) || typeof v.outputPrefix !== 'string' || !v.outputPrefix.slice(v.outputPrefix.lastIndexOf('/') + 1).startsWith(COMPACT_PREFIX)) return undefined;
+    if (!strings(v.inputs) || typeof v.outputPrefix !== 'string' || !isCompactedKey(v.outputPrefix)) return undefined;
     if (v.outputs !== null && !(strings(v.outputs) && v.outputs.length > 0 && v.outputs.every((k) => k.startsWith(v.outputPrefix!)))) return undefined;
     const startedAt = typeof v.startedAt === 'number' && Number.isFinite(v.startedAt) ? v.startedAt : undefined;
     return { inputs: v.inputs, outputPrefix: v.outputPrefix, outputs: v.outputs, ...(startedAt === undefined ? {} : { startedAt }) };

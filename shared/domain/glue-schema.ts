@@ -3,8 +3,8 @@
  * `events` table's columns, partition keys and partition projection. Pure data, so both the CDK stack
  * (infra/, which may import only shared/domain and shared/config) and the Athena adapter can use it.
  */
-import { EVENTS_PREFIX } from './partitioning.js';
 import { EVENT_COLUMNS, PARTITION_COLUMNS, type ColumnType } from './schema.js';
+import { PARTITION_LOCATION_TEMPLATE } from './storage-layout.js';
 
 /** The Glue table's name (the query engine exposes it to queries as the `logs` relation). */
 export const GLUE_TABLE_NAME = 'events';
@@ -64,7 +64,6 @@ export function partitionProjectionParameters(location: string, firstDay = '2020
     'projection.hour.type': 'integer',
     'projection.hour.range': '0,23',
     'projection.hour.digits': '2',
-    // Ends in '/' as Athena's documented templates do, so hour=01 never also matches a longer key prefix.
-    'storage.location.template': `${location}${EVENTS_PREFIX}tenant=\${tenant}/dt=\${dt}/hour=\${hour}/`,
+    'storage.location.template': `${location}${PARTITION_LOCATION_TEMPLATE}`,
   };
 }

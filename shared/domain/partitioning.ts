@@ -1,8 +1,7 @@
-import { assertTenant } from './tenant.js';
-
-/** Storage layout: events/tenant=<tenant>/dt=<YYYY-MM-DD>/hour=<HH>/<file>.parquet */
-export const EVENTS_PREFIX = 'events/';
-
+/**
+ * Events are partitioned by tenant and the UTC hour of their own time: which partition an event or a time
+ * range falls in. The partition's object keys are storage-layout.ts's.
+ */
 export interface Partition {
   tenant: string;
   /** YYYY-MM-DD, UTC */
@@ -24,12 +23,9 @@ export function partitionId(p: Partition): string {
   return `${p.tenant}/${p.dt}/${p.hour}`;
 }
 
-export function tenantPrefix(tenant: string): string {
-  return `${EVENTS_PREFIX}tenant=${assertTenant(tenant)}/`;
-}
-
-export function partitionPrefix(p: Partition): string {
-  return `${tenantPrefix(p.tenant)}dt=${p.dt}/hour=${String(p.hour).padStart(2, '0')}/`;
+/** When the partition's hour starts (ms since epoch). */
+export function partitionStartMs(p: Partition): number {
+  return Date.parse(`${p.dt}T${String(p.hour).padStart(2, '0')}:00:00Z`);
 }
 
 /** The hour bucket (ms since epoch, floored to the hour) that contains tsMicros. */

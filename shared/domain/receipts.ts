@@ -1,10 +1,7 @@
 /**
  * Receipts say whether an accepted request has been stored, and where. The batch writer writes one small
- * object per message part after the part's events are in files: receipts/tenant=<t>/<receipt>/<part>.json.
+ * object per message part after the part's events are in files (receiptPartKey in storage-layout.ts).
  */
-import { assertTenant } from './tenant.js';
-
-export const RECEIPTS_PREFIX = 'receipts/';
 
 export interface ReceiptPart {
   receipt: string;
@@ -29,14 +26,6 @@ export interface ReceiptStatus {
   parts?: number;
   files?: string[];
   storedAt?: string;
-}
-
-export function receiptPrefix(tenant: string, receipt: string): string {
-  return `${RECEIPTS_PREFIX}tenant=${assertTenant(tenant)}/${receipt}/`;
-}
-
-export function receiptPartKey(tenant: string, receipt: string, part: number): string {
-  return `${receiptPrefix(tenant, receipt)}${part}.json`;
 }
 
 /** Combines the stored parts of a receipt into its status. Pure. */

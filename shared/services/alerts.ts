@@ -5,8 +5,9 @@
  * last notification) lives in a versioned store and is written with compare-and-swap; notifications go
  * through an outbox in that state, so a restart, a retry or two concurrent runs neither re-fire nor miss.
  */
-import { ALERTS_PREFIX, compare, channelName, type AlertRule, type Channel } from '../domain/alerts/rules.js';
+import { compare, channelName, type AlertRule, type Channel } from '../domain/alerts/rules.js';
 import { statsSplit } from '../domain/query/parse.js';
+import { alertStateKey } from '../domain/storage-layout.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Notification, Notifier } from '../ports/notifier.js';
@@ -66,7 +67,7 @@ export interface AlertEvaluatorDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const stateKey = (rule: AlertRule) => `${ALERTS_PREFIX}state/tenant=${rule.tenant}/${rule.name}.json`;
+export const stateKey = (rule: AlertRule) => alertStateKey('scheduled', rule.tenant, rule.name);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -10,10 +10,11 @@
 import { UnavailableError } from '../domain/errors.js';
 import { batchIdOf } from '../domain/ids.js';
 import { encodeParquet } from '../domain/parquet.js';
-import { partitionId, partitionOf, partitionPrefix, type Partition } from '../domain/partitioning.js';
+import { partitionId, partitionOf, type Partition } from '../domain/partitioning.js';
 import { parseMessage, type EventMessage } from '../domain/queue-message.js';
-import { receiptPartKey, type ReceiptPart } from '../domain/receipts.js';
+import type { ReceiptPart } from '../domain/receipts.js';
 import type { LogEvent } from '../domain/schema.js';
+import { batchFileKey, receiptPartKey } from '../domain/storage-layout.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -53,12 +54,6 @@ export function partitionMessages(messages: readonly EventMessage[]): PartitionG
     }
   });
   return [...groups.values()];
-}
-
-/** The file name of one batch within one partition: the batch's first ingest time, then its id. */
-export function objectKeyFor(partition: Partition, batchId: string, firstIngestMicros: number): string {
-  const stamp = new Date(Math.floor(firstIngestMicros / 1000)).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${partitionPrefix(partition)}${stamp}-${batchId}.parquet`;
 }
 
 /** Told about events once they are stored (real-time alert rules). Its failures never fail the batch. */
@@ -142,7 +137,7 @@ export function makeBatchWriter({ store: rawStore, clock, logger, putConcurrency
       const filesOfMessage = decoded.map(() => [] as string[]);
       const written: string[] = [];
       const puts = groups.map((g) => {
-        const key = objectKeyFor(g.partition, batchId, firstIngest);
+        const key = batchFileKey(g.partition, batchId, firstIngest);
         for (const mi of g.messages) filesOfMessage[mi]!.push(key);
         return async () => {
           await store.put(key, encodeParquet(g.events), 'application/vnd.apache.parquet');
@@ -185,7 +180,7 @@ export function makeBatchWriter({ store: rawStore, clock, logger, putConcurrency
         }
       }
       logger.debug('batch stored', { batchId, messages: decoded.length, events, files: puts.length });
-      return { files: groups.map((g) => objectKeyFor(g.partition, batchId, firstIngest)), events, poisoned };
+      return { files: groups.map((g) => batchFileKey(g.partition, batchId, firstIngest)), events, poisoned };
     },
   };
 }

@@ -3,9 +3,10 @@
  * stored, with no query at all, so a notification goes out seconds after the event is accepted. Cooldown
  * still applies: during it, matches are counted, and the next notification says how many there were.
  */
-import { ALERTS_PREFIX, channelName, type AlertRule, type Channel } from '../domain/alerts/rules.js';
+import { channelName, type AlertRule, type Channel } from '../domain/alerts/rules.js';
 import { microsToIso } from '../domain/normalize/timestamp.js';
 import type { LogEvent } from '../domain/schema.js';
+import { alertStateKey } from '../domain/storage-layout.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Notification, Notifier } from '../ports/notifier.js';
@@ -38,7 +39,7 @@ export interface RealtimeAlertsDeps {
 
 export function makeRealtimeAlerts({ rules, state, notifierFor, clock, logger }: RealtimeAlertsDeps) {
   const realtime = rules.filter((r) => r.realtime);
-  const key = (r: AlertRule) => `${ALERTS_PREFIX}realtime/tenant=${r.tenant}/${r.name}.json`;
+  const key = (r: AlertRule) => alertStateKey('realtime', r.tenant, r.name);
 
   function notification(rule: AlertRule, count: number, held: number, samples: LogEvent[]): Notification {
     const total = count + held;

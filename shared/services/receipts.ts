@@ -1,6 +1,7 @@
 import { NotFoundError } from '../domain/errors.js';
 import { isReceiptId, receiptTimeMs } from '../domain/ids.js';
-import { receiptPrefix, receiptStatus, type ReceiptPart, type ReceiptStatus } from '../domain/receipts.js';
+import { receiptStatus, type ReceiptPart, type ReceiptStatus } from '../domain/receipts.js';
+import { receiptPrefix } from '../domain/storage-layout.js';
 import type { Clock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
 

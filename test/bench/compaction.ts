@@ -13,9 +13,10 @@ import { parseArgs } from 'node:util';
 import { DuckDbQueryEngine } from '../../shared/adapters/local/duckdb-query-engine.js';
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
 import { encodeParquet } from '../../shared/domain/parquet.js';
-import { partitionPrefix, type Partition } from '../../shared/domain/partitioning.js';
+import type { Partition } from '../../shared/domain/partitioning.js';
+import { partitionPrefix } from '../../shared/domain/storage-layout.js';
 import type { LogEvent } from '../../shared/domain/schema.js';
-import { makeCompactor } from '../../shared/services/compactor.js';
+import { makeCompactor } from '../../shared/services/compaction/compactor.js';
 import { makeQueryService } from '../../shared/services/query.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -4,7 +4,8 @@
  */
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
 import { encodeParquet } from '../../shared/domain/parquet.js';
-import { partitionId, partitionOf, partitionPrefix } from '../../shared/domain/partitioning.js';
+import { partitionId, partitionOf } from '../../shared/domain/partitioning.js';
+import { partitionPrefix } from '../../shared/domain/storage-layout.js';
 import type { LogEvent } from '../../shared/domain/schema.js';
 import { makeEvent } from './events.js';
 

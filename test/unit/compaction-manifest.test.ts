@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { keysHiddenBy, outputPrefix, parseManifest, type CompactionManifest } from '../../shared/domain/compaction.js';
+import { keysHiddenBy, parseManifest, type CompactionManifest } from '../../shared/domain/compaction.js';
+import { outputPrefix } from '../../shared/domain/storage-layout.js';
 
 const p = 'events/tenant=acme/dt=2024-05-01/hour=10/';
 const inputs = [`${p}a.parquet`, `${p}b.parquet`];

@@ -6,8 +6,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
 import { encodeParquet } from '../../shared/domain/parquet.js';
-import { partitionPrefix, type Partition } from '../../shared/domain/partitioning.js';
-import { makeCompactor } from '../../shared/services/compactor.js';
+import type { Partition } from '../../shared/domain/partitioning.js';
+import { partitionPrefix } from '../../shared/domain/storage-layout.js';
+import { makeCompactor } from '../../shared/services/compaction/compactor.js';
 import { makeEvent } from '../helpers/events.js';
 import { MemoryLogger } from '../helpers/logger.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -8,9 +8,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
 import { decodeParquet, encodeParquet } from '../../shared/domain/parquet.js';
-import { partitionPrefix, type Partition } from '../../shared/domain/partitioning.js';
+import type { Partition } from '../../shared/domain/partitioning.js';
+import { partitionPrefix } from '../../shared/domain/storage-layout.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
-import { makeCompactor } from '../../shared/services/compactor.js';
+import { makeCompactor } from '../../shared/services/compaction/compactor.js';
 import { makeEvent } from '../helpers/events.js';
 import { MemoryLogger } from '../helpers/logger.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../shared/domain/errors.js';
-import {
-  EVENTS_PREFIX,
-  hourStartMs,
-  partitionId,
-  partitionOf,
-  partitionPrefix,
-  partitionsInRange,
-  tenantPrefix,
-} from '../../shared/domain/partitioning.js';
+import { hourStartMs, partitionId, partitionOf, partitionsInRange } from '../../shared/domain/partitioning.js';
+import { EVENTS_PREFIX, partitionPrefix, tenantPrefix } from '../../shared/domain/storage-layout.js';
 
 const ms = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0, milli = 0): number => Date.UTC(y, mo - 1, d, h, mi, s, milli);
 const HOUR = 3_600_000;

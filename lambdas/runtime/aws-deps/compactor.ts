@@ -6,7 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../../shared/adapters/aws/s3-object-store.js';
 import { readAwsConfig } from '../../../shared/config/env.js';
 import { systemClock } from '../../../shared/ports/clock.js';
-import { makeCompactor } from '../../../shared/services/compactor.js';
+import { makeCompactor } from '../../../shared/services/compaction/compactor.js';
 import type { CompactHandlerDeps } from '../../compactor/compact.js';
 import { S3_CALLS, lambdaLogger } from './common.js';
 

@@ -8,8 +8,9 @@
  */
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { NotFoundError, QueryError } from '../../domain/errors.js';
-import { isManifestKey, keysHiddenBy, parseManifest, type CompactionManifest } from '../../domain/compaction.js';
-import { partitionPrefix, tenantPrefix } from '../../domain/partitioning.js';
+import { keysHiddenBy, parseManifest, type CompactionManifest } from '../../domain/compaction.js';
+import { partitionStartMs } from '../../domain/partitioning.js';
+import { dayPrefix, isDataFileKey, isManifestKey, parseDayDir, parseHourDir, partitionPrefix, tenantPrefix } from '../../domain/storage-layout.js';
 import type { ObjectInfo } from '../../ports/object-store.js';
 import { TABLE_NAME } from '../../domain/schema.js';
 import type { QueryEngine, QueryPage, QueryParam, QueryState, QueryStats, QueryStatus, ResultColumn, ScopedQuery } from '../../ports/query-engine.js';
@@ -149,17 +150,18 @@ export class DuckDbQueryEngine implements QueryEngine {
     const endDay = new Date(q.endMs - 1).toISOString().slice(0, 10);
     const newestFirst = (names: string[]) => [...names].sort().reverse();
     for (const dayDir of newestFirst(await this.store.listPrefixes(base))) {
-      const day = /^dt=(\d{4}-\d{2}-\d{2})$/.exec(dayDir)?.[1];
+      const day = parseDayDir(dayDir);
       if (!day || day < startDay || day > endDay) continue;
-      for (const hourDir of newestFirst(await this.store.listPrefixes(`${base}${dayDir}/`))) {
-        const hour = /^hour=(\d{2})$/.exec(hourDir)?.[1];
+      for (const hourDir of newestFirst(await this.store.listPrefixes(dayPrefix(q.tenant, day)))) {
+        const hour = parseHourDir(hourDir);
         if (hour === undefined) continue;
-        const hourStart = Date.parse(`${day}T${hour}:00:00Z`);
+        const partition = { tenant: q.tenant, dt: day, hour };
+        const hourStart = partitionStartMs(partition);
         if (hourStart + 3_600_000 <= q.startMs || hourStart >= q.endMs) continue;
-        const objects = await this.store.list(partitionPrefix({ tenant: q.tenant, dt: day, hour: Number(hour) }));
+        const objects = await this.store.list(partitionPrefix(partition));
         const hidden = await this.hiddenByCompaction(objects);
         for (const obj of [...objects].sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))) {
-          if (!obj.key.endsWith('.parquet') || hidden.has(obj.key)) continue;
+          if (!isDataFileKey(obj.key) || hidden.has(obj.key)) continue;
           paths.push(this.store.pathOf(obj.key));
           bytes += obj.size;
         }

@@ -8,9 +8,6 @@ import { BadRequestError } from '../errors.js';
 import { LEVELS } from '../schema.js';
 import { DEFAULT_TENANT, TENANT_PATTERN } from '../tenant.js';
 
-/** Where alert state lives in the object store (the stack grants the alert and writer Lambdas this prefix). */
-export const ALERTS_PREFIX = 'alerts/';
-
 const UNITS: Record<string, number> = { second: 1, seconds: 1, minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86400, days: 86400 };
 const SHORT_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
