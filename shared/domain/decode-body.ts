@@ -36,7 +36,13 @@ export type BodyKind = 'json' | 'ndjson' | 'text' | 'sniff';
 export type DecodedRecord =
   | { index: number; kind: 'json'; value: Record<string, unknown>; raw?: string; hints?: RecordHints }
   | { index: number; kind: 'text'; line: string; hints?: RecordHints }
-  | { index: number; kind: 'error'; reason: string };
+  | {
+      index: number;
+      kind: 'error';
+      reason: string;
+      /** The protocol's own code for this rejection, when it has one (Splunk HEC's 12 and 13). */
+      code?: number;
+    };
 
 const NDJSON_TYPES = new Set([
   'application/x-ndjson',
