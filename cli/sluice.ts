@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import pRetry, { AbortError } from 'p-retry';
-import { makeLineJoiner, type Multiline } from '../shared/domain/decode-body.js';
+import { makeLineJoiner, type Multiline } from '../shared/domain/shippers/logs.js';
 import { DEFAULT_EVENT_LIMITS, normalizeTextLine, type RecordContext } from '../shared/domain/normalize/record.js';
 import { microsToIso } from '../shared/domain/normalize/timestamp.js';
 import type { LogEvent } from '../shared/domain/schema.js';

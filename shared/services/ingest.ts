@@ -1,4 +1,5 @@
-import { MAX_RECORDS_PER_REQUEST, decodeLogsBody, type BodyKind, type DecodedRecord, type Multiline } from '../domain/decode-body.js';
+import { MAX_RECORDS_PER_REQUEST, decodeLogsBody, type BodyKind, type Multiline } from '../domain/shippers/logs.js';
+import type { DecodedRecord } from '../domain/shippers/common.js';
 import { applyHints } from '../domain/normalize/hints.js';
 import { BadRequestError, PayloadTooLargeError } from '../domain/errors.js';
 import { newReceiptId } from '../domain/ids.js';

@@ -2,7 +2,7 @@
  * `POST /v1/logs`, Sluice's own endpoint: NDJSON, JSON or text lines, and the wrapper objects some shippers
  * post to it (OTLP JSON, pino-http-send's `{"logs":[…]}`), recognised by their body.
  */
-import { bodyKindOf } from '../../../shared/domain/decode-body.js';
+import { bodyKindOf } from '../../../shared/domain/shippers/logs.js';
 import { BadRequestError } from '../../../shared/domain/errors.js';
 import { isPlainObject, recordFromJsonValue } from '../../../shared/domain/shippers/common.js';
 import { decodeOtlpLogs, isOtlpLogsRequest } from '../../../shared/domain/shippers/otlp.js';

@@ -2,7 +2,8 @@
  * What every ingest protocol handler works with: the request, its principal and the ingest service, and
  * the readers of the parameters, headers and body they share.
  */
-import type { DecodedRecord, Multiline } from '../../../shared/domain/decode-body.js';
+import type { Multiline } from '../../../shared/domain/shippers/logs.js';
+import type { DecodedRecord } from '../../../shared/domain/shippers/common.js';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../../shared/domain/errors.js';
 import { isValidZone } from '../../../shared/domain/normalize/zone.js';
 import type { Principal } from '../../../shared/domain/principal.js';

@@ -2,7 +2,7 @@
  * Splunk HTTP Event Collector: `/services/collector[/event]`, `/services/collector/raw` and the health
  * check. Errors carry the HEC `code` and `text` Splunk clients read, beside Sluice's {error, message}.
  */
-import type { DecodedRecord } from '../../../shared/domain/decode-body.js';
+import type { DecodedRecord } from '../../../shared/domain/shippers/common.js';
 import { HEC_CODES, HEC_SUCCESS, HecError, decodeHecEvents, decodeHecRaw, type HecCode, type HecParams } from '../../../shared/domain/shippers/splunk-hec.js';
 import { AllEventsRejectedError } from '../../../shared/services/ingest.js';
 import { json, type ApiResult } from '../../runtime/http.js';

@@ -3,10 +3,9 @@
  * another (newlines between them are optional); `/services/collector/raw` takes text, one event per line.
  * https://docs.splunk.com/Documentation/Splunk/latest/Data/FormateventsforHTTPEventCollector
  */
-import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError } from '../errors.js';
 import type { RecordHints } from '../normalize/hints.js';
-import { AttributeBag, boundedJson, columnText, epochSecondsToMicros, isPlainObject, splitConcatenatedObjects } from './common.js';
+import { AttributeBag, boundedJson, columnText, epochSecondsToMicros, isPlainObject, splitConcatenatedObjects, type DecodedRecord } from './common.js';
 
 /** Metadata given as query parameters (`?host=…&source=…&sourcetype=…&index=…`), for every event. */
 export interface HecParams {

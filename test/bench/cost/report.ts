@@ -15,7 +15,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { decodeLogsBody } from '../../../shared/domain/decode-body.js';
+import { decodeLogsBody } from '../../../shared/domain/shippers/logs.js';
 import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type RecordContext } from '../../../shared/domain/normalize/record.js';
 import { decodeParquet, encodeParquet } from '../../../shared/domain/parquet.js';
 import { packMessages, parseMessage } from '../../../shared/domain/queue-message.js';
