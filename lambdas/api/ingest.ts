@@ -2,7 +2,7 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import { ROUTES, routeKeyOf, type IngestProtocol } from '../../shared/domain/routes.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { IngestService } from '../../shared/services/ingest.js';
-import { errorResponse, principalOf, requireScope, type ApiHandler } from '../runtime/http.js';
+import { errorResponse, principalOf, requireScope, type ApiHandler } from '../runtime/api-gateway.js';
 import { elasticsearchBulk, elasticsearchInfo } from './protocols/elasticsearch.js';
 import { gelf } from './protocols/gelf.js';
 import { logs } from './protocols/logs.js';

@@ -61,10 +61,10 @@ const RULES: { from: string; mayImport: string[] }[] = [
   { from: 'shared/services/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/'] },
   { from: 'shared/adapters/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/adapters/'] },
   { from: 'shared/config/', mayImport: ['shared/domain/', 'shared/config/'] },
-  { from: 'lambdas/api/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/http', 'lambdas/api/'] },
+  { from: 'lambdas/api/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/api-gateway', 'lambdas/api/'] },
   { from: 'lambdas/alerts/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/alerts/'] },
   { from: 'lambdas/compactor/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/compactor/'] },
-  { from: 'lambdas/writer/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/http', 'lambdas/writer/'] },
+  { from: 'lambdas/writer/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/api-gateway', 'lambdas/writer/'] },
   { from: 'infra/', mayImport: ['shared/domain/', 'shared/config/', 'infra/'] },
   // The command-line client: the HTTP API for ingest and query, domain code for `normalize` (what the
   // server would make of a file, offline), the keys secret's format for `keys create` (pure), and the one

@@ -1,7 +1,7 @@
 /** lambdas/api/ingest.ts: every ingest route of ROUTES reaches its protocol; HEC codes come from typed errors. */
 import { describe, expect, it } from 'vitest';
 import { makeIngestHandler } from '../../lambdas/api/ingest.js';
-import type { ApiEvent } from '../../lambdas/runtime/http.js';
+import type { ApiEvent } from '../../lambdas/runtime/api-gateway.js';
 import { ROUTES, routeKeyOf } from '../../shared/domain/routes.js';
 import { makeIngestService } from '../../shared/services/ingest.js';
 

@@ -5,7 +5,7 @@
  */
 import { ES_PRODUCT_HEADER, bulkResponse, decodeBulk, esRootInfo } from '../../../shared/domain/shippers/elasticsearch.js';
 import type { IngestResult } from '../../../shared/services/ingest.js';
-import { json, type ApiResult } from '../../runtime/http.js';
+import { json, type ApiResult } from '../../runtime/api-gateway.js';
 import { bodyText, receiptHeader, store, type IngestProtocolHandler } from './request.js';
 
 const withProductHeader = (reply: ApiResult): ApiResult => ({ ...reply, headers: { ...reply.headers, ...ES_PRODUCT_HEADER } });

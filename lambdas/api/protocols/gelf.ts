@@ -1,6 +1,6 @@
 /** `POST /gelf`: GELF over HTTP, the body plain, gzip or zlib (sniffed, whatever Content-Encoding says). */
 import { decodeGelf, gelfBodyText } from '../../../shared/domain/shippers/gelf.js';
-import { DECOMPRESSED_FACTOR } from '../../runtime/http.js';
+import { DECOMPRESSED_FACTOR } from '../../runtime/api-gateway.js';
 import { partialFailure, rawBody, receiptHeader, store, type IngestProtocolHandler } from './request.js';
 
 export const gelf: IngestProtocolHandler = {

@@ -6,7 +6,7 @@ import { bodyKindOf } from '../../../shared/domain/shippers/logs.js';
 import { BadRequestError } from '../../../shared/domain/errors.js';
 import { isPlainObject, recordFromJsonValue } from '../../../shared/domain/shippers/common.js';
 import { decodeOtlpLogs, isOtlpLogsRequest } from '../../../shared/domain/shippers/otlp.js';
-import { header, json } from '../../runtime/http.js';
+import { header, json } from '../../runtime/api-gateway.js';
 import { otlpReply } from './otlp.js';
 import { OTLP_PROTOBUF_ADVICE, RECEIPT_HEADER, bodyText, defaultsOf, listed, mediaType, multilineParam, receiptHeader, refuseProtobuf, store, type IngestProtocolHandler } from './request.js';
 

@@ -2,7 +2,7 @@
 import { BadRequestError, UnsupportedMediaTypeError } from '../../../shared/domain/errors.js';
 import { OTLP_EXPECTED, decodeOtlpLogs, otlpResponse } from '../../../shared/domain/shippers/otlp.js';
 import type { IngestResult } from '../../../shared/services/ingest.js';
-import { json, type ApiResult } from '../../runtime/http.js';
+import { json, type ApiResult } from '../../runtime/api-gateway.js';
 import { OTLP_PROTOBUF_ADVICE, bodyText, mediaType, receiptHeader, refuseProtobuf, store, type IngestProtocolHandler } from './request.js';
 
 /** OTLP's reply: 200 with the rejected records as a partial success (also for OTLP posted to /v1/logs). */

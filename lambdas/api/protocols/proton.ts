@@ -1,7 +1,7 @@
 /** `POST /proton/v1/ingest/streams/{stream}`: Timeplus Proton's compact format `{"columns":[…],"data":[[…]]}`. */
 import { BadRequestError } from '../../../shared/domain/errors.js';
 import { decodeProtonIngest } from '../../../shared/domain/shippers/proton.js';
-import { json } from '../../runtime/http.js';
+import { json } from '../../runtime/api-gateway.js';
 import { bodyText, param, store, type IngestProtocolHandler } from './request.js';
 
 export const proton: IngestProtocolHandler = {

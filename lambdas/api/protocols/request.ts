@@ -8,7 +8,7 @@ import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from
 import { isValidZone } from '../../../shared/domain/normalize/zone.js';
 import type { Principal } from '../../../shared/domain/principal.js';
 import { MAX_LISTED_REJECTIONS, type IngestResult, type IngestService } from '../../../shared/services/ingest.js';
-import { bodyBytes, header, json, type ApiEvent, type ApiResult } from '../../runtime/http.js';
+import { bodyBytes, header, json, type ApiEvent, type ApiResult } from '../../runtime/api-gateway.js';
 
 /** One authorized ingest request. */
 export interface IngestCall {

@@ -5,7 +5,7 @@
 import type { DecodedRecord } from '../../../shared/domain/shippers/common.js';
 import { HEC_CODES, HEC_SUCCESS, HecError, decodeHecEvents, decodeHecRaw, type HecCode, type HecParams } from '../../../shared/domain/shippers/splunk-hec.js';
 import { AllEventsRejectedError } from '../../../shared/services/ingest.js';
-import { json, type ApiResult } from '../../runtime/http.js';
+import { json, type ApiResult } from '../../runtime/api-gateway.js';
 import { bodyText, listed, param, receiptHeader, store, type IngestCall, type IngestProtocolHandler } from './request.js';
 
 /** The HEC code of an error reply: the server's state for 5xx, the refusal's own code, else invalid data. */
