@@ -21,7 +21,6 @@ import type { LogEvent } from '../shared/domain/schema.js';
 import { isValidZone } from '../shared/domain/normalize/zone.js';
 import { SCOPES } from '../shared/domain/principal.js';
 import { ENV, defaultOf } from '../shared/config/env.js';
-import { createApiKey } from './create-api-key.js';
 
 function parseMultiline(value: string): Multiline {
   if (value === 'auto' || value === 'off') return value;
@@ -377,7 +376,8 @@ export function buildCli(): Command {
     .option('--label <text>', 'who or what holds the key (kept in the secret)')
     .option('--secret-id <arn>', 'the keys secret, for the commands printed (default $SLUICE_KEYS_SECRET_ARN)')
     .option('--update <file>', "the secret's current value, saved to a file: add the entry to it")
-    .action((opts: { tenant?: string; scopes?: string; label?: string; secretId?: string; update?: string }) => {
+    .action(async (opts: { tenant?: string; scopes?: string; label?: string; secretId?: string; update?: string }) => {
+      const { createApiKey } = await import('./create-api-key.js');
       process.stdout.write(createApiKey(opts, 'sluice keys create'));
     });
   return program;
