@@ -146,8 +146,8 @@ type Env = Record<string, string | undefined>;
 
 /**
  * Reads the settings named, each through its schema; every bad or missing one becomes one line naming its
- * variable. Local lines read `NAME: problem (got "value")`; a Lambda's `NAME problem`, e.g.
- * `SLUICE_QUEUE_URL is not set`.
+ * variable. Local lines read `NAME: problem (got "value")`, a list under `npm start`; a Lambda's read as a
+ * sentence in its log line, `NAME problem`, e.g. `SLUICE_QUEUE_URL is not set` (each as before).
  */
 function read(keys: readonly string[], reader: 'local' | 'aws', env: Env): Record<string, unknown> {
   const out: Record<string, unknown> = {};
