@@ -3,7 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { buildCli } = await import('../lambdas/local/cli.ts');
+const { buildCli } = await import('../cli/sluice.ts');
 try {
   await buildCli().parseAsync(process.argv);
 } catch (err) {

@@ -50,7 +50,7 @@ export class Api extends Construct {
     super(scope, id);
 
     this.keysSecret = new Secret(this, 'ApiKeys', {
-      description: 'Sluice API keys: SHA-256 hashes with tenant and scopes (npx tsx lambdas/runtime/create-api-key.ts)',
+      description: 'Sluice API keys: SHA-256 hashes with tenant and scopes (npx sluice keys create, or npx tsx cli/create-api-key.ts)',
       encryptionKey: props.key,
       // Not secret: an empty list. Keys are added outside CloudFormation and never pass through the template.
       secretStringValue: SecretValue.unsafePlainText(EMPTY_KEYS_SECRET),

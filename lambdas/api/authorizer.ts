@@ -4,7 +4,7 @@ import { DEFAULT_TENANT } from '../../shared/domain/tenant.js';
 import { SCOPES } from '../../shared/domain/principal.js';
 import type { KeyStore } from '../../shared/ports/key-store.js';
 import type { Logger } from '../../shared/ports/logger.js';
-import type { AuthContext } from '../runtime/http.js';
+import type { AuthContext } from '../runtime/api-gateway.js';
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<AuthContext>;
 export type Authorizer = (event: APIGatewayRequestAuthorizerEventV2) => Promise<AuthorizerResult>;

@@ -3,7 +3,7 @@ import { BadRequestError, NotFoundError } from '../../shared/domain/errors.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { QueryService } from '../../shared/services/query.js';
 import type { ReceiptService } from '../../shared/services/receipts.js';
-import { json, principalOf, requireScope, withErrors, type ApiEvent, type ApiHandler } from '../runtime/http.js';
+import { json, principalOf, requireScope, withErrors, type ApiEvent, type ApiHandler } from '../runtime/api-gateway.js';
 
 export interface QueryHandlerDeps {
   queries: QueryService;

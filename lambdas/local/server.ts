@@ -9,7 +9,7 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { matchRoute, type RouteTarget } from '../../shared/domain/routes.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { Authorizer } from '../api/authorizer.js';
-import type { ApiEvent, ApiHandler, ApiResult } from '../runtime/http.js';
+import type { ApiEvent, ApiHandler, ApiResult } from '../runtime/api-gateway.js';
 
 export interface LocalServerOptions {
   authorize: Authorizer;

@@ -1,208 +1,182 @@
 /**
- * Environment variables: every name is defined here and read through one validated reader, so a bad or
- * missing value fails at start with its name in the message. process.env is read nowhere else.
+ * Environment variables: each is defined once below (its name, the readers that read it, its schema with
+ * its default, and what it is for); the config types are inferred from those schemas. Local mode reads its
+ * set with readLocalConfig(), each Lambda the settings it names with readAwsConfig([...]), so a bad or
+ * missing value fails at start with the variable's name in the message. process.env is read nowhere else.
+ *
+ * Adding a variable: one entry in VARIABLES. Its name then appears in ENV and/or AWS_ENV (infra/ sets the
+ * Lambdas' through AWS_ENV), its key and type in LocalConfig and/or AwsConfig.
  */
 import * as z from 'zod';
 import { isValidTenant } from '../domain/tenant.js';
 
-export const ENV = {
-  port: 'PORT',
-  host: 'SLUICE_HOST',
-  dataDir: 'SLUICE_DATA_DIR',
-  apiKeys: 'SLUICE_API_KEYS',
-  flushMs: 'SLUICE_FLUSH_MS',
-  batchBytes: 'SLUICE_BATCH_BYTES',
-  maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
-  logLevel: 'SLUICE_LOG_LEVEL',
-  queryWaitMs: 'SLUICE_QUERY_WAIT_MS',
-  /** the CLI's server and key (read by the CLI, not by the server) */
-  cliUrl: 'SLUICE_URL',
-  cliKey: 'SLUICE_API_KEY',
-  syslogPort: 'SLUICE_SYSLOG_PORT',
-  syslogTenant: 'SLUICE_SYSLOG_TENANT',
-  alertsFile: 'SLUICE_ALERTS_FILE',
-  alertsTickMs: 'SLUICE_ALERTS_TICK_MS',
-  alertsDelayMs: 'SLUICE_ALERTS_DELAY_MS',
-  slackWebhooks: 'SLUICE_SLACK_WEBHOOKS',
-  smtpUrl: 'SLUICE_SMTP_URL',
-  smtpFrom: 'SLUICE_SMTP_FROM',
-  uiUrl: 'SLUICE_UI_URL',
-  compactEveryMs: 'SLUICE_COMPACT_EVERY_MS',
-  compactSettleMs: 'SLUICE_COMPACT_SETTLE_MS',
-  maxConcurrentIngest: 'SLUICE_MAX_CONCURRENT_INGEST',
-} as const;
+/** Who reads a variable: local mode (npm start), the command-line client, or the Lambdas. */
+type Reader = 'local' | 'cli' | 'aws';
 
-const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A schema over a variable's trimmed text, which is undefined when the variable is unset or blank. */
+type Schema = z.ZodType;
 
-const localSchema = z.object({
-  [ENV.port]: intFrom(0, 65535).default(4318),
-  [ENV.host]: z.string().min(1).default('127.0.0.1'),
-  [ENV.dataDir]: z.string().min(1).default('.sluice'),
-  [ENV.apiKeys]: z.string().optional(),
-  [ENV.flushMs]: intFrom(50, 3_600_000).default(1000),
-  [ENV.batchBytes]: intFrom(64 * 1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
-  [ENV.maxBodyBytes]: intFrom(1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
-  [ENV.logLevel]: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  [ENV.queryWaitMs]: intFrom(0, 25_000).default(3000),
-  [ENV.syslogPort]: intFrom(0, 65535).optional(),
-  [ENV.syslogTenant]: z.string().refine(isValidTenant, { message: "must be 1-63 characters of a-z, 0-9, '-', '_'" }).optional(),
-  [ENV.alertsFile]: z.string().min(1).optional(),
-  [ENV.alertsTickMs]: intFrom(1000, 3_600_000).default(60_000),
-  [ENV.alertsDelayMs]: intFrom(0, 3_600_000).default(60_000),
-  [ENV.slackWebhooks]: z
-    .string()
-    .regex(/^([A-Za-z0-9_-]+=https?:\/\/[^\s,]+)(,[A-Za-z0-9_-]+=https?:\/\/[^\s,]+)*$/, 'use name=https://hooks.slack.com/…,other=…')
-    .optional(),
-  [ENV.smtpUrl]: z.string().regex(/^smtps?:\/\//, 'use smtp://user:pass@host:port or smtps://…').optional(),
-  [ENV.smtpFrom]: z.string().min(3).default('sluice@localhost'),
-  [ENV.uiUrl]: z.string().url().optional(),
-  [ENV.compactEveryMs]: intFrom(0, 7 * 24 * 3_600_000).default(10 * 60_000),
-  [ENV.compactSettleMs]: intFrom(0, 7 * 24 * 3_600_000).default(3_600_000),
-  [ENV.maxConcurrentIngest]: intFrom(1, 10_000).default(16),
-});
+interface Variable<R extends Reader, S extends Schema, A extends Schema> {
+  readonly name: string;
+  readonly readers: readonly R[];
+  readonly schema: S;
+  /** The Lambdas' schema, when their default differs from local mode's. */
+  readonly aws: A;
+}
 
-export interface LocalConfig {
-  port: number;
-  host: string;
-  dataDir: string;
-  apiKeys: string | undefined;
+function variable<const R extends Reader, S extends Schema, A extends Schema = S>(name: string, readers: readonly R[], schema: S, aws?: A): Variable<R, S, A> {
+  return { name, readers, schema, aws: (aws ?? schema) as A };
+}
+
+const wholeNumber = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const text = z.string().min(1);
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const SLACK_WEBHOOKS = /^([A-Za-z0-9_-]+=https?:\/\/[^\s,]+)(,[A-Za-z0-9_-]+=https?:\/\/[^\s,]+)*$/;
+const MiB = 1024 * 1024;
+const bodyBytes = wholeNumber(1024, 512 * MiB);
+
+export const VARIABLES = {
+  /** The local server's port; 0 picks a free one (tests). */
+  port: variable('PORT', ['local'], wholeNumber(0, 65535).default(4318)),
+  /** The address local mode listens on; beyond loopback only with keys configured. */
+  host: variable('SLUICE_HOST', ['local'], text.default('127.0.0.1')),
+  /** Local mode's data directory (spool, store, alert state). */
+  dataDir: variable('SLUICE_DATA_DIR', ['local'], text.default('.sluice')),
+  /** Local mode's API keys, `key:tenant:scope+scope,…`; unset: open mode (every request is tenant "default"). */
+  apiKeys: variable('SLUICE_API_KEYS', ['local'], z.string().optional()),
   /** A batch is written once its oldest event has waited this long. */
-  flushMs: number;
+  flushMs: variable('SLUICE_FLUSH_MS', ['local'], wholeNumber(50, 3_600_000).default(1000)),
   /** …or once this many bytes are pending. */
-  batchBytes: number;
-  maxBodyBytes: number;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  /** how long POST /v1/query waits for results before answering 202 with a token */
-  queryWaitMs: number;
-  /** Local mode's syslog listener (TCP and UDP); undefined: off. 0 picks free ports (tests). */
-  syslogPort?: number | undefined;
+  batchBytes: variable('SLUICE_BATCH_BYTES', ['local'], wholeNumber(64 * 1024, 1024 * MiB).default(64 * MiB)),
+  /** The largest request body accepted; a Lambda's request payload is at most 6 MB, hence its lower default. */
+  maxBodyBytes: variable('SLUICE_MAX_BODY_BYTES', ['local', 'aws'], bodyBytes.default(10 * MiB), bodyBytes.default(6 * MiB)),
+  logLevel: variable('SLUICE_LOG_LEVEL', ['local', 'aws'], z.enum(LOG_LEVELS, { error: 'must be debug, info, warn or error' }).default('info')),
+  /** How long POST /v1/query waits for results before answering 202 with a token. */
+  queryWaitMs: variable('SLUICE_QUERY_WAIT_MS', ['local', 'aws'], wholeNumber(0, 25_000).default(3000)),
+  /** The server the CLI talks to (read by the CLI, not by the server). */
+  cliUrl: variable('SLUICE_URL', ['cli'], z.url({ error: 'must be a URL such as http://127.0.0.1:4318' }).default('http://127.0.0.1:4318')),
+  /** The CLI's API key. */
+  cliKey: variable('SLUICE_API_KEY', ['cli'], z.string().optional()),
+  /** Local mode's syslog listener (TCP and UDP); unset: off. 0 picks free ports (tests). */
+  syslogPort: variable('SLUICE_SYSLOG_PORT', ['local'], wholeNumber(0, 65535).optional()),
   /** The tenant syslog messages belong to when keys are configured (syslog carries no key). */
-  syslogTenant?: string | undefined;
-  /** alert rules (alerts.yaml / alerts.json); default: one of those in the working directory, if present */
-  alertsFile?: string | undefined;
-  alertsTickMs: number;
-  alertsDelayMs: number;
-  /** name → Slack incoming-webhook URL */
-  slackWebhooks: Record<string, string>;
-  smtpUrl?: string | undefined;
-  smtpFrom: string;
-  uiUrl?: string | undefined;
-  /** how often local mode compacts the closed hours; 0: never */
-  compactEveryMs: number;
-  /** a batch file is compacted only once its batch's first ingest is older than this */
-  compactSettleMs: number;
-  /** ingest requests served at once; more get 429 with Retry-After */
-  maxConcurrentIngest: number;
+  syslogTenant: variable('SLUICE_SYSLOG_TENANT', ['local'], z.string().refine(isValidTenant, { error: "must be 1-63 characters of a-z, 0-9, '-', '_'" }).optional()),
+  /**
+   * The alert rules file (alerts.yaml / alerts.json). Locally, unset: one of those in the working directory,
+   * if present; in a Lambda, the file the stack bundled beside the code.
+   */
+  alertsFile: variable('SLUICE_ALERTS_FILE', ['local', 'aws'], text.optional(), text.default('alerts.yaml')),
+  /** How often local mode evaluates the alert rules that are due. */
+  alertsTickMs: variable('SLUICE_ALERTS_TICK_MS', ['local'], wholeNumber(1000, 3_600_000).default(60_000)),
+  /** How long after a window closes it is evaluated (late events). */
+  alertsDelayMs: variable('SLUICE_ALERTS_DELAY_MS', ['local', 'aws'], wholeNumber(0, 3_600_000).default(60_000)),
+  /** Local mode's Slack webhooks, `name=https://hooks.slack.com/…,other=…`: read as name → URL. */
+  slackWebhooks: variable(
+    'SLUICE_SLACK_WEBHOOKS',
+    ['local'],
+    z
+      .string()
+      .regex(SLACK_WEBHOOKS, { error: 'use name=https://hooks.slack.com/…,other=…' })
+      .optional()
+      .transform((s): Record<string, string> => Object.fromEntries((s ?? '').split(',').filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]))),
+  ),
+  /** Local mode's mail server for email: channels. */
+  smtpUrl: variable('SLUICE_SMTP_URL', ['local'], z.string().regex(/^smtps?:\/\//, { error: 'use smtp://user:pass@host:port or smtps://…' }).optional()),
+  smtpFrom: variable('SLUICE_SMTP_FROM', ['local'], z.string().min(3, { error: 'must be an address such as alerts@example.com' }).default('sluice@localhost')),
+  /** The web UI's address, for the links in alert notifications. */
+  uiUrl: variable('SLUICE_UI_URL', ['local', 'aws'], z.url({ error: 'must be a URL such as https://logs.example.com' }).optional()),
+  /** How often local mode compacts the closed hours; 0: never. */
+  compactEveryMs: variable('SLUICE_COMPACT_EVERY_MS', ['local'], wholeNumber(0, 7 * 24 * 3_600_000).default(10 * 60_000)),
+  /** A batch file is compacted only once its batch's first ingest is older than this. */
+  compactSettleMs: variable('SLUICE_COMPACT_SETTLE_MS', ['local'], wholeNumber(0, 7 * 24 * 3_600_000).default(3_600_000)),
+  /** Ingest requests local mode serves at once; more get 429 with Retry-After. */
+  maxConcurrentIngest: variable('SLUICE_MAX_CONCURRENT_INGEST', ['local'], wholeNumber(1, 10_000).default(16)),
+
+  // Set by the CDK stack on the Lambdas that need them.
+  bucket: variable('SLUICE_BUCKET', ['aws'], text),
+  queueUrl: variable('SLUICE_QUEUE_URL', ['aws'], text),
+  workgroup: variable('SLUICE_ATHENA_WORKGROUP', ['aws'], text),
+  database: variable('SLUICE_GLUE_DATABASE', ['aws'], text),
+  table: variable('SLUICE_GLUE_TABLE', ['aws'], text),
+  /** Secrets Manager secret holding the API keys as SHA-256 hashes (JSON). */
+  keysSecretArn: variable('SLUICE_KEYS_SECRET_ARN', ['aws'], text),
+  /** Secrets Manager secret holding the HMAC secret for query tokens. */
+  tokenSecretArn: variable('SLUICE_TOKEN_SECRET_ARN', ['aws'], text),
+  topicArn: variable('SLUICE_TOPIC_ARN', ['aws'], text),
+  /** Secrets Manager secret holding {"<webhook name>": "https://hooks.slack.com/…"}; unset: no Slack channels. */
+  slackSecretArn: variable('SLUICE_SLACK_SECRET_ARN', ['aws'], text.optional()),
+};
+
+type Variables = typeof VARIABLES;
+type KeysReadBy<R extends Reader> = { [K in keyof Variables]: R extends Variables[K]['readers'][number] ? K : never }[keyof Variables];
+
+export type LocalSetting = KeysReadBy<'local'>;
+export type AwsSetting = KeysReadBy<'aws'>;
+/** Local mode's settings, as readLocalConfig returns them. */
+export type LocalConfig = z.output<z.ZodObject<{ [K in LocalSetting]: Variables[K]['schema'] }>>;
+/** The Lambdas' settings; each Lambda reads the ones it needs (readAwsConfig). */
+export type AwsConfig = z.output<z.ZodObject<{ [K in AwsSetting]: Variables[K]['aws'] }>>;
+
+function namesReadBy<R extends Reader>(...readers: R[]): { readonly [K in KeysReadBy<R>]: string } {
+  return Object.fromEntries(
+    Object.entries(VARIABLES)
+      .filter(([, v]) => v.readers.some((r) => (readers as Reader[]).includes(r)))
+      .map(([key, v]) => [key, v.name]),
+  ) as { readonly [K in KeysReadBy<R>]: string };
+}
+
+/** The names of the variables local mode and the CLI read, by setting. */
+export const ENV = namesReadBy('local', 'cli');
+/** The names of the Lambdas' variables, by setting (infra/ sets them through these). */
+export const AWS_ENV = namesReadBy('aws');
+
+/** A setting's value when its variable is unset (e.g. the CLI's default server). */
+export function defaultOf<K extends KeysReadBy<'cli'>>(key: K): z.output<Variables[K]['schema']> {
+  return VARIABLES[key].schema.parse(undefined) as z.output<Variables[K]['schema']>;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export function readLocalConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
-  const relevant = Object.fromEntries(Object.values(ENV).map((k) => [k, env[k]?.trim() === '' ? undefined : env[k]?.trim()]));
-  const parsed = localSchema.safeParse(relevant);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message} (got ${JSON.stringify(relevant[String(i.path[0])])})`);
-    throw new ConfigError(`invalid environment:\n  ${lines.join('\n  ')}`);
-  }
-  const c = parsed.data;
-  return {
-    port: c[ENV.port],
-    host: c[ENV.host],
-    dataDir: c[ENV.dataDir],
-    apiKeys: c[ENV.apiKeys],
-    flushMs: c[ENV.flushMs],
-    batchBytes: c[ENV.batchBytes],
-    maxBodyBytes: c[ENV.maxBodyBytes],
-    logLevel: c[ENV.logLevel],
-    queryWaitMs: c[ENV.queryWaitMs],
-    syslogPort: c[ENV.syslogPort],
-    syslogTenant: c[ENV.syslogTenant],
-    alertsFile: c[ENV.alertsFile],
-    alertsTickMs: c[ENV.alertsTickMs],
-    alertsDelayMs: c[ENV.alertsDelayMs],
-    slackWebhooks: Object.fromEntries((c[ENV.slackWebhooks] ?? '').split(',').filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])),
-    smtpUrl: c[ENV.smtpUrl],
-    smtpFrom: c[ENV.smtpFrom],
-    uiUrl: c[ENV.uiUrl],
-    compactEveryMs: c[ENV.compactEveryMs],
-    compactSettleMs: c[ENV.compactSettleMs],
-    maxConcurrentIngest: c[ENV.maxConcurrentIngest],
-  };
-}
+type Env = Record<string, string | undefined>;
 
 /**
- * The Lambdas' environment, set by the CDK stack (infra/ imports AWS_ENV for the names). Each Lambda reads
- * only what it needs: readAwsConfig(['bucket', 'queueUrl']) fails at cold start naming any missing one.
+ * Reads the settings named, each through its schema; every bad or missing one becomes one line naming its
+ * variable. Local lines read `NAME: problem (got "value")`, a list under `npm start`; a Lambda's read as a
+ * sentence in its log line, `NAME problem`, e.g. `SLUICE_QUEUE_URL is not set` (each as before).
  */
-export const AWS_ENV = {
-  bucket: 'SLUICE_BUCKET',
-  queueUrl: 'SLUICE_QUEUE_URL',
-  workgroup: 'SLUICE_ATHENA_WORKGROUP',
-  database: 'SLUICE_GLUE_DATABASE',
-  table: 'SLUICE_GLUE_TABLE',
-  /** Secrets Manager secret holding the API keys as SHA-256 hashes (JSON) */
-  keysSecretArn: 'SLUICE_KEYS_SECRET_ARN',
-  /** Secrets Manager secret holding the HMAC secret for query tokens */
-  tokenSecretArn: 'SLUICE_TOKEN_SECRET_ARN',
-  topicArn: 'SLUICE_TOPIC_ARN',
-  maxBodyBytes: 'SLUICE_MAX_BODY_BYTES',
-  queryWaitMs: 'SLUICE_QUERY_WAIT_MS',
-  logLevel: 'SLUICE_LOG_LEVEL',
-  /** the alert rules file inside the alert and writer Lambdas' bundles */
-  alertsFile: 'SLUICE_ALERTS_FILE',
-  alertsDelayMs: 'SLUICE_ALERTS_DELAY_MS',
-  /** Secrets Manager secret holding {"<webhook name>": "https://hooks.slack.com/…"}; '-' when none */
-  slackSecretArn: 'SLUICE_SLACK_SECRET_ARN',
-  uiUrl: 'SLUICE_UI_URL',
-} as const;
-
-export type AwsSetting = keyof typeof AWS_ENV;
-
-export interface AwsConfig {
-  bucket: string;
-  queueUrl: string;
-  workgroup: string;
-  database: string;
-  table: string;
-  keysSecretArn: string;
-  tokenSecretArn: string;
-  topicArn: string;
-  maxBodyBytes: number;
-  queryWaitMs: number;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  alertsFile: string;
-  alertsDelayMs: number;
-  slackSecretArn: string;
-  uiUrl: string;
-}
-
-// '-' stands for "none" where a setting is optional (a Lambda environment value cannot be empty in every tool).
-const AWS_DEFAULTS: Partial<Record<AwsSetting, string>> = { maxBodyBytes: String(6 * 1024 * 1024), queryWaitMs: '3000', logLevel: 'info', alertsFile: 'alerts.yaml', alertsDelayMs: '60000', slackSecretArn: '-', uiUrl: '-' };
-
-/** Reads the named settings; any missing or invalid one fails with its variable name. */
-export function readAwsConfig<K extends AwsSetting>(needed: readonly K[], env: Record<string, string | undefined> = process.env): Pick<AwsConfig, K> {
+function read(keys: readonly string[], reader: 'local' | 'aws', env: Env): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const key of needed) {
-    const name = AWS_ENV[key];
-    const raw = env[name]?.trim() || AWS_DEFAULTS[key];
-    if (raw === undefined || raw === '') {
-      problems.push(`${name} is not set`);
+  for (const key of keys) {
+    const v = VARIABLES[key as keyof Variables];
+    let raw = env[v.name]?.trim() || undefined;
+    // A Lambda environment value cannot be empty in every tool: there, '-' also means unset.
+    if (reader === 'aws' && raw === '-') raw = undefined;
+    const parsed = (reader === 'aws' ? v.aws : v.schema).safeParse(raw);
+    if (parsed.success) {
+      out[key] = parsed.data;
       continue;
     }
-    if (key === 'maxBodyBytes' || key === 'queryWaitMs' || key === 'alertsDelayMs') {
-      const n = Number(raw);
-      if (!Number.isInteger(n) || n < 0) problems.push(`${name} must be a whole number (got ${JSON.stringify(raw)})`);
-      out[key] = n;
-    } else if (key === 'logLevel') {
-      if (!['debug', 'info', 'warn', 'error'].includes(raw)) problems.push(`${name} must be debug, info, warn or error`);
-      out[key] = raw;
-    } else {
-      out[key] = raw;
-    }
+    const problem = raw === undefined ? 'is not set' : `${parsed.error.issues[0]?.message ?? 'is invalid'} (got ${JSON.stringify(raw)})`;
+    problems.push(reader === 'local' ? `${v.name}: ${problem}` : `${v.name} ${problem}`);
   }
   if (problems.length > 0) throw new ConfigError(`invalid environment:\n  ${problems.join('\n  ')}`);
-  return out as Pick<AwsConfig, K>;
+  return out;
+}
+
+const LOCAL_SETTINGS = (Object.keys(VARIABLES) as (keyof Variables)[]).filter((k) => (VARIABLES[k].readers as readonly Reader[]).includes('local'));
+
+/** Local mode's settings; every bad variable is listed, one per line. */
+export function readLocalConfig(env: Env = process.env): LocalConfig {
+  return read(LOCAL_SETTINGS, 'local', env) as LocalConfig;
+}
+
+/** Reads the named settings of a Lambda; any missing or invalid one fails with its variable name. */
+export function readAwsConfig<K extends AwsSetting>(needed: readonly K[], env: Env = process.env): Pick<AwsConfig, K> {
+  return read(needed, 'aws', env) as Pick<AwsConfig, K>;
 }

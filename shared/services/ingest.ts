@@ -1,4 +1,5 @@
-import { MAX_RECORDS_PER_REQUEST, decodeLogsBody, type BodyKind, type DecodedRecord, type Multiline } from '../domain/decode-body.js';
+import { MAX_RECORDS_PER_REQUEST, decodeLogsBody, type BodyKind, type Multiline } from '../domain/shippers/logs.js';
+import type { DecodedRecord } from '../domain/shippers/common.js';
 import { applyHints } from '../domain/normalize/hints.js';
 import { BadRequestError, PayloadTooLargeError } from '../domain/errors.js';
 import { newReceiptId } from '../domain/ids.js';
@@ -37,6 +38,19 @@ export interface IngestRecordsRequest {
 }
 
 export const MAX_LISTED_REJECTIONS = 1000;
+
+/** Every event of the request was rejected (400); the reply lists the rejections, like a partial success. */
+export class AllEventsRejectedError extends BadRequestError {
+  constructor(
+    readonly rejected: readonly Rejection[],
+    readonly rejectedCount: number,
+  ) {
+    super(rejectedCount === 1 ? `the only event was rejected: ${rejected[0]!.reason}` : `all ${rejectedCount} events were rejected`, {
+      rejected: rejected.slice(0, MAX_LISTED_REJECTIONS),
+      rejectedCount,
+    });
+  }
+}
 
 export interface IngestServiceDeps {
   queue: Queue;
@@ -97,10 +111,7 @@ export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS 
       }
 
       if (serialized.length === 0) {
-        throw new BadRequestError(
-          rejectedCount === 1 ? `the only event was rejected: ${rejected[0]!.reason}` : `all ${rejectedCount} events were rejected`,
-          { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS), rejectedCount },
-        );
+        throw new AllEventsRejectedError(rejected, rejectedCount);
       }
       await queue.send(packMessages(req.tenant, receipt, serialized, queue.maxMessageBytes));
       return { receipt, accepted: serialized.length, rejected, rejectedCount };

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, freemem, release, totalmem, type as osType } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DecodedRecord } from '../../shared/domain/decode-body.js';
+import type { DecodedRecord } from '../../shared/domain/shippers/common.js';
 import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type RecordContext } from '../../shared/domain/normalize/record.js';
 import type { LogEvent } from '../../shared/domain/schema.js';
 

@@ -10,7 +10,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { decodeLogsBody, type BodyKind } from '../../shared/domain/decode-body.js';
+import { decodeLogsBody, type BodyKind } from '../../shared/domain/shippers/logs.js';
 import { encodeParquet } from '../../shared/domain/parquet.js';
 import { tempDir } from '../helpers/tmp.js';
 import { appNdjson } from './app-corpus.js';

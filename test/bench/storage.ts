@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { decodeLogsBody, type BodyKind } from '../../shared/domain/decode-body.js';
+import { decodeLogsBody, type BodyKind } from '../../shared/domain/shippers/logs.js';
 import { encodeParquet } from '../../shared/domain/parquet.js';
 import { loghubRoot, loghubSamples } from './corpora.js';
 import { benchContext, isMain, normalizeRecords } from './lib.js';

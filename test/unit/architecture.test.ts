@@ -61,11 +61,18 @@ const RULES: { from: string; mayImport: string[] }[] = [
   { from: 'shared/services/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/'] },
   { from: 'shared/adapters/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/adapters/'] },
   { from: 'shared/config/', mayImport: ['shared/domain/', 'shared/config/'] },
-  { from: 'lambdas/api/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/http', 'lambdas/api/'] },
+  { from: 'lambdas/api/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/api-gateway', 'lambdas/api/'] },
   { from: 'lambdas/alerts/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/alerts/'] },
   { from: 'lambdas/compactor/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/compactor/'] },
-  { from: 'lambdas/writer/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/http', 'lambdas/writer/'] },
+  { from: 'lambdas/writer/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/api-gateway', 'lambdas/writer/'] },
   { from: 'infra/', mayImport: ['shared/domain/', 'shared/config/', 'infra/'] },
+  // The command-line client: the HTTP API for ingest and query, domain code for `normalize` (what the
+  // server would make of a file, offline), the keys secret's format for `keys create` (pure), and the one
+  // local composition it needs (alert rules over the data directory) from the composition root.
+  {
+    from: 'cli/',
+    mayImport: ['shared/domain/', 'shared/config/', 'shared/adapters/aws/key-secret.js', 'lambdas/runtime/local-alerts.js', 'cli/'],
+  },
 ];
 
 describe('architecture', () => {
@@ -92,8 +99,15 @@ describe('architecture', () => {
     });
   }
 
+  it('the CLI loads local-mode adapters (DuckDB) only lazily, for the commands that use them', () => {
+    const eager = reachable('cli/sluice.ts', { dynamic: false });
+    expect(reachable('cli/sluice.ts')).toContain('lambdas/runtime/local-alerts.ts');
+    expect(eager.filter((f) => f.startsWith('shared/adapters/local/') || f.startsWith('lambdas/'))).toEqual([]);
+    expect(eager.flatMap(packageImports).filter((p) => p.startsWith('@duckdb/'))).toEqual([]);
+  });
+
   it('imports the AWS SDK and Powertools only in shared/adapters/aws/ and lambdas/runtime/aws-deps/', () => {
-    const offenders = [...files('shared'), ...files('lambdas')]
+    const offenders = [...files('shared'), ...files('lambdas'), ...files('cli')]
       .filter((f) => !f.startsWith(join('shared', 'adapters', 'aws')) && !f.startsWith(join('lambdas', 'runtime', 'aws-deps')))
       .flatMap((f) => packageImports(f).filter((p) => /^(@aws-sdk|@smithy|@aws-lambda-powertools)\//.test(p)).map((p) => `${f} → ${p}`));
     expect(offenders).toEqual([]);
@@ -141,21 +155,21 @@ describe('architecture', () => {
   it("imports zod as a namespace (import * as z), so a bundle takes only the schemas it uses", () => {
     // `import { z } from 'zod'` hands esbuild the whole namespace object: every locale, JSON Schema
     // conversion and the rest of zod, ~360 KB more in each Lambda bundle.
-    const offenders = [...files('shared'), ...files('lambdas'), ...files('infra')].filter((f) =>
+    const offenders = [...files('shared'), ...files('lambdas'), ...files('infra'), ...files('cli')].filter((f) =>
       /import\s*\{[^}]*\bz\b[^}]*\}\s*from\s*['"]zod(?:\/[^'"]*)?['"]/.test(readFileSync(join(ROOT, f), 'utf8')),
     );
     expect(offenders).toEqual([]);
   });
 
   it('reads process.env only in shared/config/env.ts', () => {
-    const offenders = [...files('shared'), ...files('lambdas'), ...files('infra')].filter(
+    const offenders = [...files('shared'), ...files('lambdas'), ...files('infra'), ...files('cli')].filter(
       (f) => f !== join('shared', 'config', 'env.ts') && /process\.env/.test(readFileSync(join(ROOT, f), 'utf8')),
     );
     expect(offenders).toEqual([]);
   });
 
   it('never imports test fixtures or helpers from production code', () => {
-    const offenders = [...files('shared'), ...files('lambdas'), ...files('infra')].filter((f) => localImports(f).some((t) => t.startsWith('test/')));
+    const offenders = [...files('shared'), ...files('lambdas'), ...files('infra'), ...files('cli')].filter((f) => localImports(f).some((t) => t.startsWith('test/')));
     expect(offenders).toEqual([]);
   });
 });

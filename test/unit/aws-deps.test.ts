@@ -12,7 +12,7 @@ import type { APIGatewayRequestAuthorizerEventV2, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ApiEvent } from '../../lambdas/runtime/http.js';
+import type { ApiEvent } from '../../lambdas/runtime/api-gateway.js';
 import { AWS_ENV, type AwsSetting } from '../../shared/config/env.js';
 import { hashKey } from '../../shared/domain/api-keys.js';
 

@@ -22,7 +22,7 @@ import {
   storageGbMonths,
   type CostInputs,
   type CostReport,
-} from '../../shared/domain/cost-model.js';
+} from '../bench/cost/model.js';
 
 const M = DAYS_PER_MONTH;
 const KIB = 1024;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SUPPORTED_LOG_TYPES, bodyKindOf, decodeLogsBody } from '../../shared/domain/decode-body.js';
+import { SUPPORTED_LOG_TYPES, bodyKindOf, decodeLogsBody } from '../../shared/domain/shippers/logs.js';
 import { BadRequestError, UnsupportedMediaTypeError } from '../../shared/domain/errors.js';
 
 function thrown(fn: () => unknown): Error {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeLogsBody, type BodyKind } from '../../shared/domain/decode-body.js';
+import { decodeLogsBody, type BodyKind } from '../../shared/domain/shippers/logs.js';
 import { BadRequestError } from '../../shared/domain/errors.js';
 import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type RecordContext } from '../../shared/domain/normalize/record.js';
 import { packMessages, parseMessage } from '../../shared/domain/queue-message.js';

@@ -12,7 +12,7 @@ import { parseKeySecret } from '../../shared/adapters/aws/key-secret.js';
 import { SecretsManagerKeyStore } from '../../shared/adapters/aws/secrets-key-store.js';
 import { hashKey } from '../../shared/domain/api-keys.js';
 import { SluiceError, UnavailableError } from '../../shared/domain/errors.js';
-import { addEntry, entryFor, newApiKey } from '../../lambdas/runtime/create-api-key.js';
+import { addEntry, entryFor, newApiKey } from '../../cli/create-api-key.js';
 import { MemoryLogger } from '../helpers/logger.js';
 
 const sm = mockClient(SecretsManagerClient);

@@ -3,7 +3,7 @@ import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type Reco
 import { microsToIso } from '../../shared/domain/normalize/timestamp.js';
 import { findTimestamp } from '../../shared/domain/normalize/text/timestamps.js';
 import { keyValues, startsEvent } from '../../shared/domain/normalize/text/parse-line.js';
-import { decodeLogsBody } from '../../shared/domain/decode-body.js';
+import { decodeLogsBody } from '../../shared/domain/shippers/logs.js';
 
 const NOW = Date.UTC(2024, 4, 20, 12, 0, 0) * 1000; // 2024-05-20T12:00:00Z
 const ctx: RecordContext = { receipt: 'R', ingestedAtMicros: NOW, defaults: {}, limits: DEFAULT_EVENT_LIMITS };

@@ -43,7 +43,7 @@ export async function alertDeps(): Promise<AlertHandlerDeps> {
       clock: systemClock,
       logger,
       delayMs: config.alertsDelayMs,
-      ...(config.uiUrl !== '-' ? { uiUrl: config.uiUrl } : {}),
+      ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}),
     }),
     logger,
   };

@@ -21,11 +21,11 @@ import { QUICK_CALLS } from './common.js';
 const slackSecret = z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.string().url());
 
 /** The channels of this deployment: SNS for sns and email, Slack from the secret, console to the log. */
-export async function awsNotifiers(config: { topicArn: string; slackSecretArn: string }, logger: Logger): Promise<(c: Channel) => Notifier | undefined> {
+export async function awsNotifiers(config: { topicArn: string; slackSecretArn?: string | undefined }, logger: Logger): Promise<(c: Channel) => Notifier | undefined> {
   const sns = new SnsNotifier({ client: new SNSClient(QUICK_CALLS), topicArn: config.topicArn });
   const consoleNotifier = new ConsoleNotifier(logger);
   let slack = new Map<string, SlackNotifier>();
-  if (config.slackSecretArn !== '-') {
+  if (config.slackSecretArn) {
     const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient(QUICK_CALLS) });
     const parsed = slackSecret.safeParse(JSON.parse(await readSecretText(secrets, config.slackSecretArn, 300)));
     if (!parsed.success) throw new ConfigError(`the secret named by ${AWS_ENV.slackSecretArn} must be JSON {"<webhook name>": "https://hooks.slack.com/…"}`);

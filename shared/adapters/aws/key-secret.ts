@@ -1,7 +1,7 @@
 /**
  * The API keys secret: a Secrets Manager SecretString holding only SHA-256 hashes of keys, e.g.
  * `{"keys":[{"hash":"<sha256 hex of the key>","tenant":"acme","scopes":["ingest","query"],"label":"vector on web-1"}]}`.
- * Read by SecretsManagerKeyStore and written by lambdas/runtime/create-api-key.ts. Pure: no I/O.
+ * Read by SecretsManagerKeyStore and written by cli/create-api-key.ts. Pure: no I/O.
  */
 import * as z from 'zod';
 import { SCOPES, type Principal } from '../../domain/principal.js';

@@ -1,10 +1,25 @@
 /**
- * Helpers every shipper decoder shares: bounded attribute maps, epoch conversions that keep microsecond
- * precision, and turning JSON values into records. Pure: no I/O.
+ * What every shipper decoder shares: the records they return, bounded attribute maps, epoch conversions
+ * that keep microsecond precision, and turning JSON values into records. Pure: no I/O.
  */
-import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError } from '../errors.js';
+import type { RecordHints } from '../normalize/hints.js';
 import { DEFAULT_EVENT_LIMITS, TRUNCATED_ATTRIBUTE } from '../normalize/record.js';
+
+/**
+ * One record of a request. `index` is its position in the request (line or element), used in rejections
+ * and in the event id. Shipper decoders attach protocol-level facts as `hints`.
+ */
+export type DecodedRecord =
+  | { index: number; kind: 'json'; value: Record<string, unknown>; raw?: string; hints?: RecordHints }
+  | { index: number; kind: 'text'; line: string; hints?: RecordHints }
+  | {
+      index: number;
+      kind: 'error';
+      reason: string;
+      /** The protocol's own code for this rejection, when it has one (Splunk HEC's 12 and 13). */
+      code?: number;
+    };
 
 // Hints bypass the normalizer's limits (they are merged after it), so decoders bound what they attach.
 const MAX_ATTRIBUTES = DEFAULT_EVENT_LIMITS.maxAttributes;

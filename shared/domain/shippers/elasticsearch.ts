@@ -4,10 +4,9 @@
  * and `create` store the document; `update` and `delete` are refused per item, as ES refuses a bad item.
  * https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-bulk
  */
-import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError } from '../errors.js';
 import { eventId } from '../ids.js';
-import { AttributeBag, excerpt, isPlainObject } from './common.js';
+import { AttributeBag, excerpt, isPlainObject, type DecodedRecord } from './common.js';
 
 export const ES_PRODUCT_HEADER = { 'x-elastic-product': 'Elasticsearch' } as const;
 /** The version Sluice reports on `GET /`: clients pick their API dialect from the major version. */

@@ -5,11 +5,10 @@
  * https://go2docs.graylog.org/current/getting_in_log_data/gelf.html
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
-import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError, PayloadTooLargeError } from '../errors.js';
 import type { RecordHints } from '../normalize/hints.js';
 import { parseLevel } from '../normalize/level.js';
-import { AttributeBag, columnText, epochSecondsToMicros, isPlainObject, splitConcatenatedObjects } from './common.js';
+import { AttributeBag, columnText, epochSecondsToMicros, isPlainObject, splitConcatenatedObjects, type DecodedRecord } from './common.js';
 
 export const GELF_EXPECTED = 'a GELF JSON message such as {"version":"1.1","host":"web-1","short_message":"hello","level":6}';
 

@@ -5,11 +5,10 @@
  * most Loki clients ship JSON lines); other lines go to format detection.
  * https://grafana.com/docs/loki/latest/reference/loki-http-api/#ingest-logs
  */
-import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError } from '../errors.js';
 import type { RecordHints } from '../normalize/hints.js';
 import { parseLevel } from '../normalize/level.js';
-import { AttributeBag, boundedJson, columnText, epochNanosToMicros, excerpt, isPlainObject, parseJsonBody } from './common.js';
+import { AttributeBag, boundedJson, columnText, epochNanosToMicros, excerpt, isPlainObject, parseJsonBody, type DecodedRecord } from './common.js';
 
 export const LOKI_EXPECTED = 'Loki push JSON: {"streams":[{"stream":{"job":"app"},"values":[["<unix ns>","line"]]}]}';
 

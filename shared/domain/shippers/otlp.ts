@@ -4,11 +4,10 @@
  * base64, as generic protobuf JSON encoders write bytes).
  * https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
-import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError } from '../errors.js';
 import type { RecordHints } from '../normalize/hints.js';
 import { levelFromSeverityNumber, parseLevel } from '../normalize/level.js';
-import { AttributeBag, boundedJson, columnText, epochNanosToMicros, isPlainObject } from './common.js';
+import { AttributeBag, boundedJson, columnText, epochNanosToMicros, isPlainObject, type DecodedRecord } from './common.js';
 
 export const OTLP_EXPECTED = 'an OTLP/HTTP JSON ExportLogsServiceRequest ({"resourceLogs":[…]})';
 

@@ -4,10 +4,9 @@
  * The stream name becomes the event's `source`.
  * https://docs.timeplus.com/proton-ingest-api
  */
-import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError } from '../errors.js';
 import { parseTimestampMicros } from '../normalize/timestamp.js';
-import { excerpt, isPlainObject, parseJsonBody } from './common.js';
+import { excerpt, isPlainObject, parseJsonBody, type DecodedRecord } from './common.js';
 
 export const PROTON_EXPECTED = '{"columns":["col1","col2"],"data":[[1,"a"],[2,"b"]]}';
 /** Proton's event-time column: when a row has it, it is the event's timestamp. */

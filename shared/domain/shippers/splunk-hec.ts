@@ -3,10 +3,9 @@
  * another (newlines between them are optional); `/services/collector/raw` takes text, one event per line.
  * https://docs.splunk.com/Documentation/Splunk/latest/Data/FormateventsforHTTPEventCollector
  */
-import type { DecodedRecord } from '../decode-body.js';
 import { BadRequestError } from '../errors.js';
 import type { RecordHints } from '../normalize/hints.js';
-import { AttributeBag, boundedJson, columnText, epochSecondsToMicros, isPlainObject, splitConcatenatedObjects } from './common.js';
+import { AttributeBag, boundedJson, columnText, epochSecondsToMicros, isPlainObject, splitConcatenatedObjects, type DecodedRecord } from './common.js';
 
 /** Metadata given as query parameters (`?host=…&source=…&sourcetype=…&index=…`), for every event. */
 export interface HecParams {
@@ -19,7 +18,21 @@ export interface HecParams {
 export const HEC_SUCCESS = { text: 'Success', code: 0 } as const;
 
 /** HEC's status codes for the errors Sluice can answer with (the client reads `code` and `text`). */
-export const HEC_CODES = { noData: 5, invalidDataFormat: 6, serverBusy: 9, eventRequired: 12, eventBlank: 13 } as const;
+export const HEC_CODES = { noData: 5, invalidDataFormat: 6, internalError: 8, serverBusy: 9, eventRequired: 12, eventBlank: 13 } as const;
+
+export type HecCode = (typeof HEC_CODES)[keyof typeof HEC_CODES];
+
+/** A HEC request refused as a whole (400), with the HEC code its clients read. */
+export class HecError extends BadRequestError {
+  constructor(
+    message: string,
+    readonly hecCode: HecCode,
+    details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, details, options);
+  }
+}
 
 function metadataHints(obj: Record<string, unknown>, params: HecParams): RecordHints {
   const hints: RecordHints = {};
@@ -54,9 +67,11 @@ function eventRecord(text: string, index: number, params: HecParams): DecodedRec
   }
   if (!isPlainObject(obj)) return { index, kind: 'error', reason: `${where} must be a JSON object` };
   const event = obj['event'];
-  if (event === undefined || event === null) return { index, kind: 'error', reason: `${where} has no "event" field (HEC code ${HEC_CODES.eventRequired}: Event field is required)` };
+  if (event === undefined || event === null) {
+    return { index, kind: 'error', reason: `${where} has no "event" field (HEC code ${HEC_CODES.eventRequired}: Event field is required)`, code: HEC_CODES.eventRequired };
+  }
   if (event === '' || (typeof event === 'string' && event.trim() === '')) {
-    return { index, kind: 'error', reason: `${where} has a blank "event" field (HEC code ${HEC_CODES.eventBlank}: Event field cannot be blank)` };
+    return { index, kind: 'error', reason: `${where} has a blank "event" field (HEC code ${HEC_CODES.eventBlank}: Event field cannot be blank)`, code: HEC_CODES.eventBlank };
   }
   const hints = metadataHints(obj, params);
   if (isPlainObject(event)) return { index, kind: 'json', value: event, hints };
@@ -68,11 +83,13 @@ function eventRecord(text: string, index: number, params: HecParams): DecodedRec
 /** `/services/collector/event`: concatenated event objects. */
 export function decodeHecEvents(body: string, params: HecParams = {}): DecodedRecord[] {
   const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
-  if (text.trim() === '') throw new BadRequestError(`body is empty: send HEC event objects such as {"event":"hello","time":1700000000} (HEC code ${HEC_CODES.noData}: No data)`);
+  if (text.trim() === '') throw new HecError(`body is empty: send HEC event objects such as {"event":"hello","time":1700000000} (HEC code ${HEC_CODES.noData}: No data)`, HEC_CODES.noData);
   const { objects, trailing } = splitConcatenatedObjects(text);
   const records = objects.map((o, i) => eventRecord(o, i, params));
   if (trailing) {
-    if (records.length === 0) throw new BadRequestError(`body is not HEC JSON: ${trailing.reason}; send event objects such as {"event":"hello"} (HEC code ${HEC_CODES.invalidDataFormat}: Invalid data format)`);
+    if (records.length === 0) {
+      throw new HecError(`body is not HEC JSON: ${trailing.reason}; send event objects such as {"event":"hello"} (HEC code ${HEC_CODES.invalidDataFormat}: Invalid data format)`, HEC_CODES.invalidDataFormat);
+    }
     records.push({ index: records.length, kind: 'error', reason: trailing.reason });
   }
   return records;
@@ -88,6 +105,6 @@ export function decodeHecRaw(body: string, params: HecParams = {}): DecodedRecor
     if (line.trim() === '') return;
     out.push(Object.keys(hints).length > 0 ? { index: i, kind: 'text', line, hints: { ...hints } } : { index: i, kind: 'text', line });
   });
-  if (out.length === 0) throw new BadRequestError(`body is empty: send one event per line (HEC code ${HEC_CODES.noData}: No data)`);
+  if (out.length === 0) throw new HecError(`body is empty: send one event per line (HEC code ${HEC_CODES.noData}: No data)`, HEC_CODES.noData);
   return out;
 }

@@ -4,7 +4,7 @@
  * starts (a syslog message starts with `<`, never with digits and a space). Over UDP a datagram is one
  * message (RFC 5426). Parsing RFC 5424/3164 is the normalizer's job: each message is a text record.
  */
-import type { DecodedRecord } from '../decode-body.js';
+import type { DecodedRecord } from './common.js';
 import { TRUNCATED_ATTRIBUTE } from '../normalize/record.js';
 
 /** Frames longer than this are cut (and flagged); the rest of the frame is skipped. */

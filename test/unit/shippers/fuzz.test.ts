@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { DecodedRecord } from '../../../shared/domain/decode-body.js';
+import type { DecodedRecord } from '../../../shared/domain/shippers/common.js';
 import { BadRequestError, PayloadTooLargeError } from '../../../shared/domain/errors.js';
 import { decodeBulk } from '../../../shared/domain/shippers/elasticsearch.js';
 import { decodeGelf, gelfBodyText } from '../../../shared/domain/shippers/gelf.js';

@@ -1,7 +1,7 @@
 /**
  * The cost model (issue #8): what a month of Sluice costs in AWS at a given log volume, line by line, beside
  * CloudWatch Logs for the same volume and the same query mix. Pure arithmetic: every input is a parameter
- * (test/bench/cost-model.ts fills them from the stack's configuration and from measurements), every price
+ * (report.ts beside this file fills them from the stack's configuration and from measurements), every price
  * is in PRICES with its source and the date it was read.
  *
  * Units: a "GB" is 2^30 bytes (what AWS bills as a GB), a month is 730 hours (AWS's own convention), a day

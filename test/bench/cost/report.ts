@@ -1,5 +1,5 @@
 /**
- * The cost model (shared/domain/cost-model.ts) at 10 GB, 100 GB and 1 TB of logs a day: Sluice's monthly
+ * The cost model (model.ts beside this file) at 10 GB, 100 GB and 1 TB of logs a day: Sluice's monthly
  * total and main line items beside CloudWatch Logs for the same volume and query mix. Reports, never fails.
  *
  *   npm run cost                                   # the table, with the measured defaults
@@ -15,13 +15,13 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { decodeLogsBody } from '../../shared/domain/decode-body.js';
-import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type RecordContext } from '../../shared/domain/normalize/record.js';
-import { decodeParquet, encodeParquet } from '../../shared/domain/parquet.js';
-import { packMessages, parseMessage } from '../../shared/domain/queue-message.js';
-import { byService, costModel, DEFAULT_INPUTS, GB, MEASURED_DEFAULTS, PRICES, PRICES_CHECKED, type CostInputs, type CostReport, type CostResult } from '../../shared/domain/cost-model.js';
-import { readConfig } from '../../infra/config.js';
-import { appNdjson } from './app-corpus.js';
+import { decodeLogsBody } from '../../../shared/domain/shippers/logs.js';
+import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type RecordContext } from '../../../shared/domain/normalize/record.js';
+import { decodeParquet, encodeParquet } from '../../../shared/domain/parquet.js';
+import { packMessages, parseMessage } from '../../../shared/domain/queue-message.js';
+import { byService, costModel, DEFAULT_INPUTS, GB, MEASURED_DEFAULTS, PRICES, PRICES_CHECKED, type CostInputs, type CostReport, type CostResult } from './model.js';
+import { readConfig } from '../../../infra/config.js';
+import { appNdjson } from '../app-corpus.js';
 
 const num = (what: string) => (v: string) => {
   const n = Number(v);
@@ -164,7 +164,7 @@ async function measure(events = 100_000): Promise<Measured> {
   }
   const out: Measured = Object.fromEntries(CPU_AND_QUEUE_KEYS.map((k) => [k, median(runs.map((r) => r[k]))]));
   // Parquet per raw byte from real logs (the app corpus is too regular): the loghub samples, as test/bench/storage.ts.
-  const loghub = resolve(import.meta.dirname, '../../../shared/corpora/loghub');
+  const loghub = resolve(import.meta.dirname, '../../../../shared/corpora/loghub');
   if (existsSync(loghub)) {
     let raw = 0;
     let parquet = 0;

@@ -1,10 +1,11 @@
 /**
- * Turns an ingest request body into records: JSON objects, text lines, or per-record rejections.
- * Whole-body problems (a JSON document that does not parse) throw BadRequestError.
+ * Sluice's own protocol, the body of `POST /v1/logs` (NDJSON, JSON, or text lines joined into multi-line
+ * events) → records: JSON objects, text lines, or per-record rejections. Whole-body problems (a JSON
+ * document that does not parse) throw BadRequestError.
  */
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
-import type { RecordHints } from './normalize/hints.js';
-import { startsEvent } from './normalize/text/parse-line.js';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
+import { startsEvent } from '../normalize/text/parse-line.js';
+import type { DecodedRecord } from './common.js';
 
 /**
  * How text lines become events. 'auto': when some lines of the body start an event (a timestamp, a
@@ -28,15 +29,6 @@ export const MAX_JOINED_LINES = 1000;
 export const MAX_JOINED_CHARS = 512 * 1024;
 
 export type BodyKind = 'json' | 'ndjson' | 'text' | 'sniff';
-
-/**
- * One record of a request. `index` is its position in the request (line or element), used in rejections
- * and in the event id. Shipper decoders attach protocol-level facts as `hints`.
- */
-export type DecodedRecord =
-  | { index: number; kind: 'json'; value: Record<string, unknown>; raw?: string; hints?: RecordHints }
-  | { index: number; kind: 'text'; line: string; hints?: RecordHints }
-  | { index: number; kind: 'error'; reason: string };
 
 const NDJSON_TYPES = new Set([
   'application/x-ndjson',

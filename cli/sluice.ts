@@ -3,18 +3,24 @@
  *
  *   sluice normalize <file|->   print what Sluice makes of each event, one JSON object per line
  *   sluice ingest <file|->      send a file to a running server in batches, with progress and retries
+ *   sluice query <query>        run a query on a server and print the rows
+ *   sluice alerts test|list     try the alert rules on the local data directory
+ *   sluice keys create          make an API key for a deployment's keys secret (cli/create-api-key.ts)
+ *
+ * Launched by bin/sluice.mjs (`npx sluice …`). A client: ingest and query go through the public HTTP API.
  */
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import pRetry, { AbortError } from 'p-retry';
-import { makeLineJoiner, type Multiline } from '../../shared/domain/decode-body.js';
-import { DEFAULT_EVENT_LIMITS, normalizeTextLine, type RecordContext } from '../../shared/domain/normalize/record.js';
-import { microsToIso } from '../../shared/domain/normalize/timestamp.js';
-import type { LogEvent } from '../../shared/domain/schema.js';
-import { isValidZone } from '../../shared/domain/normalize/zone.js';
-import { ENV } from '../../shared/config/env.js';
+import { makeLineJoiner, type Multiline } from '../shared/domain/shippers/logs.js';
+import { DEFAULT_EVENT_LIMITS, normalizeTextLine, type RecordContext } from '../shared/domain/normalize/record.js';
+import { microsToIso } from '../shared/domain/normalize/timestamp.js';
+import type { LogEvent } from '../shared/domain/schema.js';
+import { isValidZone } from '../shared/domain/normalize/zone.js';
+import { SCOPES } from '../shared/domain/principal.js';
+import { ENV, defaultOf } from '../shared/config/env.js';
 
 function parseMultiline(value: string): Multiline {
   if (value === 'auto' || value === 'off') return value;
@@ -262,38 +268,11 @@ async function queryCommand(text: string, opts: QueryOptions): Promise<void> {
   }
 }
 
-/**
- * The alert evaluator over the local data directory, without the server's spool (safe while it runs):
- * the same rules, query engine and state store, and channels that only record what would be sent.
- */
+/** The alert evaluator over the local data directory (loaded only for the alerts commands: DuckDB). */
 async function localAlerts() {
-  const { readLocalConfig } = await import('../../shared/config/env.js');
-  const { FsObjectStore } = await import('../../shared/adapters/local/fs-object-store.js');
-  const { FsVersionedStore } = await import('../../shared/adapters/local/fs-versioned-store.js');
-  const { DuckDbQueryEngine } = await import('../../shared/adapters/local/duckdb-query-engine.js');
-  const { ConsoleLogger } = await import('../../shared/adapters/local/console-logger.js');
-  const { makeQueryService } = await import('../../shared/services/query.js');
-  const { makeAlertEvaluator } = await import('../../shared/services/alerts.js');
-  const { findRulesFile, loadRulesFile } = await import('../runtime/alert-rules-file.js');
-  const { randomBytes } = await import('node:crypto');
-  const { join, resolve } = await import('node:path');
-  const config = readLocalConfig();
-  const file = findRulesFile(config.alertsFile);
-  if (!file) throw new Error(`no alert rules file: set ${ENV.alertsFile} or create alerts.yaml here`);
-  const store = new FsObjectStore(join(resolve(config.dataDir), 'store'));
-  const engine = await DuckDbQueryEngine.open({ store });
-  const clock = { now: () => Date.now() };
-  const evaluator = makeAlertEvaluator({
-    rules: loadRulesFile(file),
-    queries: makeQueryService({ engine, clock, tokenSecret: randomBytes(32), waitBudgetMs: 60_000 }),
-    state: new FsVersionedStore(store),
-    notifierFor: () => undefined,
-    clock,
-    logger: new ConsoleLogger('warn'),
-    delayMs: config.alertsDelayMs,
-    ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}),
-  });
-  return { evaluator, file, close: () => engine.close() };
+  const { readLocalConfig } = await import('../shared/config/env.js');
+  const { localAlerts: open } = await import('../lambdas/runtime/local-alerts.js');
+  return open(readLocalConfig());
 }
 
 async function alertsTestCommand(name: string): Promise<void> {
@@ -357,7 +336,7 @@ export function buildCli(): Command {
       .command('ingest')
       .argument('<file>', "a log file, or '-' for standard input")
       .description('send a file to a running Sluice server')
-      .addOption(new Option('--url <url>', 'the server').env(ENV.cliUrl).default('http://127.0.0.1:4318'))
+      .addOption(new Option('--url <url>', 'the server').env(ENV.cliUrl).default(defaultOf('cliUrl')))
       .addOption(new Option('--key <key>', 'API key').env(ENV.cliKey))
       .addOption(new Option('--batch-bytes <n>', 'bytes per request').default(1024 * 1024).argParser(positiveInt))
       .addOption(new Option('--retries <n>', 'retries per request when the server is unavailable').default(8).argParser(positiveInt))
@@ -368,7 +347,7 @@ export function buildCli(): Command {
     .command('query')
     .argument('<query>', 'a pipeline query, e.g. \'filter level = "error" | stats count(*) by service, bin(5m)\'')
     .description('run a query on a Sluice server and print the rows')
-    .addOption(new Option('--url <url>', 'the server').env(ENV.cliUrl).default('http://127.0.0.1:4318'))
+    .addOption(new Option('--url <url>', 'the server').env(ENV.cliUrl).default(defaultOf('cliUrl')))
     .addOption(new Option('--key <key>', 'API key').env(ENV.cliKey))
     .option('--since <duration>', 'how far back from now: 15m, 2h, 7d (default 15m)')
     .option('--start <time>', 'start of the range (ISO 8601, epoch ms, or -2h)')
@@ -387,5 +366,19 @@ export function buildCli(): Command {
     .description('evaluate a rule once against current data and print what would be sent, without sending')
     .action((name: string) => alertsTestCommand(name));
   alerts.command('list').description("each rule's state").action(() => alertsListCommand());
+
+  const keys = program.command('keys').description("API keys of an AWS deployment (the keys secret holds only their hashes)");
+  keys
+    .command('create')
+    .description('make a key for a tenant: print it once, and the hash entry to add to the keys secret')
+    .option('--tenant <tenant>', 'the tenant the key writes to and reads from')
+    .option('--scopes <scopes>', `what it may do, comma-separated: ${SCOPES.join(',')}`)
+    .option('--label <text>', 'who or what holds the key (kept in the secret)')
+    .option('--secret-id <arn>', 'the keys secret, for the commands printed (default $SLUICE_KEYS_SECRET_ARN)')
+    .option('--update <file>', "the secret's current value, saved to a file: add the entry to it")
+    .action(async (opts: { tenant?: string; scopes?: string; label?: string; secretId?: string; update?: string }) => {
+      const { createApiKey } = await import('./create-api-key.js');
+      process.stdout.write(createApiKey(opts, 'sluice keys create'));
+    });
   return program;
 }
