@@ -25,7 +25,7 @@ function files(dir: string): string[] {
 function packageImports(file: string): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:(?:import|export)[^'"]*?from\s+|import\s*\(\s*)['"]([^.'"][^'"]*)['"]/g)) out.push(m[1]!);
+  for (const m of text.matchAll(/(?:(?:import|export)[^'"]*?from\s+|import\s*\(\s*|^import\s+)['"]([^.'"][^'"]*)['"]/gm)) out.push(m[1]!);
   return out;
 }
 
@@ -48,23 +48,48 @@ function reachable(entry: string, { dynamic = true } = {}): string[] {
 function localImports(file: string, { dynamic = true } = {}): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const out: string[] = [];
-  const pattern = dynamic ? /(?:(?:import|export)[^'"]*?from\s+|import\s*\(\s*)['"](\.[^'"]+)['"]/g : /(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g;
+    // `from '…'` imports and re-exports, side-effect imports (`import '…'`), and with `dynamic` `import('…')`.
+  const pattern = dynamic
+    ? /(?:(?:import|export)[^'"]*?from\s+|import\s*\(\s*|^import\s+)['"](\.[^'"]+)['"]/gm
+    : /(?:(?:import|export)[^'"]*?from\s+|^import\s+)['"](\.[^'"]+)['"]/gm;
   for (const m of text.matchAll(pattern)) {
     out.push(relative(ROOT, resolve(ROOT, dirname(file), m[1]!)));
   }
   return out;
 }
 
+/** The handler factories (makeXHandler) that the composition roots wire; never the `.handler.ts` entries. */
+const HANDLER_FACTORIES = ['lambdas/api/', 'lambdas/alerts/', 'lambdas/compactor/', 'lambdas/writer/'];
+
 const RULES: { from: string; mayImport: string[] }[] = [
   { from: 'shared/domain/', mayImport: ['shared/domain/'] },
   { from: 'shared/ports/', mayImport: ['shared/domain/', 'shared/ports/'] },
   { from: 'shared/services/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/'] },
   { from: 'shared/adapters/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/adapters/'] },
+  // Each environment's adapters stand alone: AWS code never carries local-mode code, nor the reverse.
+  { from: 'shared/adapters/aws/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/adapters/aws/'] },
+  { from: 'shared/adapters/local/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/adapters/local/'] },
+  { from: 'shared/adapters/http/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/adapters/http/'] },
   { from: 'shared/config/', mayImport: ['shared/domain/', 'shared/config/'] },
   { from: 'lambdas/api/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/api-gateway', 'lambdas/api/'] },
   { from: 'lambdas/alerts/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/alerts/'] },
   { from: 'lambdas/compactor/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/compactor/'] },
   { from: 'lambdas/writer/', mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'lambdas/runtime/api-gateway', 'lambdas/writer/'] },
+  // The composition roots build adapters and hand them to the handler factories (never to an entry file).
+  {
+    from: 'lambdas/runtime/',
+    mayImport: ['shared/', 'lambdas/runtime/', ...HANDLER_FACTORIES],
+  },
+  // The AWS root never reaches local-mode adapters (they would end up in the Lambda bundles).
+  {
+    from: 'lambdas/runtime/aws-deps/',
+    mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'shared/config/', 'shared/adapters/aws/', 'shared/adapters/http/', 'shared/adapters/log-notifier', 'lambdas/runtime/', ...HANDLER_FACTORIES],
+  },
+  // Local mode: one process running the same handler factories with the local composition root.
+  {
+    from: 'lambdas/local/',
+    mayImport: ['shared/', 'lambdas/local/', 'lambdas/runtime/local-deps', 'lambdas/runtime/api-gateway', 'lambdas/runtime/alert-rules-file', 'lambdas/runtime/local-alerts', ...HANDLER_FACTORIES],
+  },
   { from: 'infra/', mayImport: ['shared/domain/', 'shared/config/', 'infra/'] },
   // The command-line client: the HTTP API for ingest and query, domain code for `normalize` (what the
   // server would make of a file, offline), the keys secret's format for `keys create` (pure), and the one
@@ -98,6 +123,21 @@ describe('architecture', () => {
       expect(violations).toEqual([]);
     });
   }
+
+  it('has a rule for every folder of runtime code', () => {
+    const folders = [...new Set(['shared', 'lambdas', 'infra', 'cli'].flatMap(files).map((f) => `${dirname(f)}/`))];
+    expect(folders.length).toBeGreaterThan(15);
+    expect(folders.filter((d) => !RULES.some((r) => d.startsWith(r.from)))).toEqual([]);
+  });
+
+  it('composition roots wire handler factories, never Lambda entry files', () => {
+    const offenders = [...files('lambdas/runtime'), ...files('lambdas/local')].flatMap((f) =>
+      localImports(f)
+        .filter((t) => t.endsWith('.handler.js') || t.endsWith('.handler.ts'))
+        .map((t) => `${f} → ${t}`),
+    );
+    expect(offenders).toEqual([]);
+  });
 
   it('the CLI loads local-mode adapters (DuckDB) only lazily, for the commands that use them', () => {
     const eager = reachable('cli/sluice.ts', { dynamic: false });
