@@ -11,7 +11,8 @@ import { DuckDbQueryEngine } from '../../shared/adapters/local/duckdb-query-engi
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
 import { encodeParquet } from '../../shared/domain/parquet.js';
 import { partitionOf, partitionPrefix } from '../../shared/domain/partitioning.js';
-import { asciiCaseFoldRegex, compilePipeline } from '../../shared/domain/query/compile.js';
+import { compilePipeline } from '../../shared/domain/query/compile.js';
+import { asciiCaseFoldRegex } from '../../shared/domain/query/dialects/duckdb.js';
 import type { LogEvent } from '../../shared/domain/schema.js';
 import { makeQueryService } from '../../shared/services/query.js';
 import { makeEvent } from '../helpers/events.js';
