@@ -57,6 +57,7 @@ class Builder {
 
   param(value: QueryParam): string {
     if (this.dialect.paramsOnlyInWhere && !this.inWhere) {
+      // A number written too long to be a double: the sender's mistake, said before the dialect refuses it.
       if (typeof value === 'number' && !Number.isFinite(value)) throw new BadRequestError('numbers in queries must be finite');
       return this.dialect.literal(value);
     }
