@@ -2,11 +2,9 @@
  * The query engine port: DuckDB locally, Athena in AWS. Queries are started, polled and paged, because
  * Athena queries outlive one request; the local engine keeps the same shape.
  */
+import type { QueryParam, SqlDialect } from '../domain/query/dialects/dialect.js';
 
-export type SqlDialect = 'duckdb' | 'trino';
-
-/** A literal value bound to a placeholder; the engine binds it, it is never spliced into SQL text. */
-export type QueryParam = string | number | boolean | null;
+export type { QueryParam, SqlDialect };
 
 export interface ScopedQuery {
   tenant: string;
@@ -21,7 +19,7 @@ export interface ScopedQuery {
   sql: string;
   /**
    * Values for the placeholders in `sql`, in order. Placeholders are written in the engine's dialect
-   * (see placeholder()): compiled pipeline queries use them; user SQL (`trusted: false`) may not.
+   * (SqlDialect.placeholder): compiled pipeline queries use them; user SQL (`trusted: false`) may not.
    */
   params: QueryParam[];
   /** The most rows the query returns. */
@@ -62,6 +60,7 @@ export interface QueryPage {
 }
 
 export interface QueryEngine {
+  /** the SQL this engine speaks: pipeline queries are compiled with it */
   readonly dialect: SqlDialect;
   /** Starts the query; resolves with its execution id. Invalid SQL is refused here (QueryError). */
   start(query: ScopedQuery): Promise<string>;
@@ -75,9 +74,4 @@ export interface QueryEngine {
    */
   settled?(id: string, timeoutMs: number): Promise<void>;
   close?(): Promise<void>;
-}
-
-/** The n-th (1-based) placeholder in a dialect, counting the two the engine itself binds first. */
-export function placeholder(dialect: SqlDialect, n: number): string {
-  return dialect === 'duckdb' ? `$${n + 2}` : '?';
 }

@@ -2,8 +2,9 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SlackNotifier, slackPayload } from '../../shared/adapters/http/slack-notifier.js';
+import { SlackNotifier } from '../../shared/adapters/http/slack-notifier.js';
 import { SmtpNotifier } from '../../shared/adapters/local/smtp-notifier.js';
+import { slackPayload } from '../../shared/domain/alerts/notification.js';
 import type { Notification } from '../../shared/ports/notifier.js';
 import { startWebhookServer } from '../helpers/webhook-server.js';
 

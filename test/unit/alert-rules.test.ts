@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCondition, parseSchedule, validateRules } from '../../shared/domain/alerts/rules.js';
-import { ruleQuery } from '../../shared/services/alerts.js';
+import { ruleQuery } from '../../shared/domain/alerts/queries.js';
 
 const base = { name: 'errors', query: 'filter level = "error"', channels: ['console'] };
 

@@ -22,10 +22,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AthenaQueryEngine, trinoLiteral } from '../../shared/adapters/aws/athena-query-engine.js';
+import { AthenaQueryEngine } from '../../shared/adapters/aws/athena-query-engine.js';
 import { glueColumns, gluePartitionKeys, logsSelectList, partitionProjectionParameters } from '../../shared/adapters/aws/trino-schema.js';
 import { parseTrino, prepareSelect } from '../../shared/adapters/aws/trino-sql-guard.js';
 import { NotFoundError, QueryError, SluiceError, UnavailableError } from '../../shared/domain/errors.js';
+import { trinoLiteral } from '../../shared/domain/query/dialects/trino.js';
 import { EVENT_COLUMNS, PARTITION_COLUMNS } from '../../shared/domain/schema.js';
 import type { ScopedQuery } from '../../shared/ports/query-engine.js';
 

@@ -211,6 +211,14 @@ describe('configured time zone for times written without one', () => {
     expect(inZone('May 19 08:00:01 host app: x', 'America/New_York')).toBe('2024-05-19T12:00:01.000000Z');
   });
 
+  it('reads the hours next to a daylight-saving change right (they were read an hour early)', () => {
+    expect(inZone('2024-03-31 01:30:00 INFO x', 'Europe/Berlin')).toBe('2024-03-31T00:30:00.000000Z');
+    expect(inZone('2024-11-03 02:30:00 INFO x', 'America/New_York')).toBe('2024-11-03T07:30:00.000000Z');
+    // a time that happens twice is its first occurrence; one the clocks skip moves forward by the gap
+    expect(inZone('2024-10-27 02:30:00 INFO x', 'Europe/Berlin')).toBe('2024-10-27T00:30:00.000000Z');
+    expect(inZone('2024-03-10 02:30:00 INFO x', 'America/New_York')).toBe('2024-03-10T07:30:00.000000Z');
+  });
+
   it('never overrides a zone written in the line', () => {
     expect(inZone('2024-05-01T12:00:00Z INFO x', 'Europe/Berlin')).toBe('2024-05-01T12:00:00.000000Z');
     expect(inZone('2024-05-01T12:00:00+01:00 INFO x', 'America/New_York')).toBe('2024-05-01T11:00:00.000000Z');

@@ -20,10 +20,11 @@ import {
 } from '@aws-sdk/client-athena';
 import { NotFoundError, QueryError, SluiceError, UnavailableError } from '../../domain/errors.js';
 import { TABLE_NAME } from '../../domain/schema.js';
+import { trinoDateLiteral, trinoDialect, trinoLiteral, trinoTimestampLiteral } from '../../domain/query/dialects/trino.js';
 import { TENANT_PATTERN } from '../../domain/tenant.js';
-import type { QueryEngine, QueryPage, QueryParam, QueryStats, QueryStatus, ScopedQuery } from '../../ports/query-engine.js';
+import type { QueryEngine, QueryPage, QueryStats, QueryStatus, ScopedQuery } from '../../ports/query-engine.js';
 import { convertValue } from './athena-values.js';
-import { logsSelectList, quoteIdentifier } from './trino-schema.js';
+import { logsSelectList } from './trino-schema.js';
 
 export interface AthenaQueryEngineDeps {
   client: AthenaClient;
@@ -67,33 +68,6 @@ type TrinoGuard = typeof import('./trino-sql-guard.js');
 let trinoGuard: Promise<TrinoGuard> | undefined;
 const loadTrinoGuard = (): Promise<TrinoGuard> => (trinoGuard ??= import('./trino-sql-guard.js'));
 
-/** A Trino string literal: the one place text is quoted for Athena. */
-export function trinoString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
-/**
- * A value as Athena takes it in ExecutionParameters: each parameter is a SQL literal (strings in single
- * quotes), not a raw value.
- */
-export function trinoLiteral(value: QueryParam): string {
-  if (value === null) return 'NULL';
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new QueryError(`the value ${value} cannot be a query parameter; use a finite number`);
-    return String(value);
-  }
-  return trinoString(value);
-}
-
-function timestampLiteral(ms: number): string {
-  return `TIMESTAMP ${trinoString(new Date(ms).toISOString().replace('T', ' ').replace('Z', ''))}`;
-}
-
-function dateLiteral(ms: number): string {
-  return `DATE ${trinoString(new Date(ms).toISOString().slice(0, 10))}`;
-}
-
 /** Athena's messages can name bucket paths and ARNs; the caller needs neither. */
 function redact(message: string): string {
   return message.replace(/s3a?:\/\/[^\s'"),]+/g, '<object>').replace(/arn:aws[\w-]*:[^\s'"),]+/g, '<arn>');
@@ -135,7 +109,7 @@ function errorMessage(err: unknown): string {
 }
 
 export class AthenaQueryEngine implements QueryEngine {
-  readonly dialect = 'trino' as const;
+  readonly dialect = trinoDialect;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly maxRetries: number;
   private readonly pollMs: number;
@@ -150,7 +124,7 @@ export class AthenaQueryEngine implements QueryEngine {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.maxRetries = deps.maxRetries ?? 5;
     this.pollMs = deps.pollMs ?? 200;
-    this.source = `${quoteIdentifier(deps.database)}.${quoteIdentifier(deps.table)}`;
+    this.source = `${trinoDialect.quoteIdentifier(deps.database)}.${trinoDialect.quoteIdentifier(deps.table)}`;
   }
 
   /** The SQL Athena runs and its ExecutionParameters, engine values first, then the query's in text order. */
@@ -171,8 +145,8 @@ export class AthenaQueryEngine implements QueryEngine {
     // Partition predicates Athena's projection can prune with. The first and last hour the range touches:
     const firstHour = Math.floor(q.startMs / MS_PER_HOUR) * MS_PER_HOUR;
     const lastHour = Math.floor((q.endMs - 1) / MS_PER_HOUR) * MS_PER_HOUR;
-    const firstDay = dateLiteral(firstHour);
-    const lastDay = dateLiteral(lastHour);
+    const firstDay = trinoDateLiteral(firstHour);
+    const lastDay = trinoDateLiteral(lastHour);
     const h1 = new Date(firstHour).getUTCHours();
     const h2 = new Date(lastHour).getUTCHours();
     const params: string[] = [firstDay, lastDay];
@@ -185,7 +159,7 @@ export class AthenaQueryEngine implements QueryEngine {
       hours = '("dt" > ? OR "hour" >= ?) AND ("dt" < ? OR "hour" <= ?)';
       params.push(firstDay, String(h1), lastDay, String(h2));
     }
-    params.push(timestampLiteral(q.startMs), timestampLiteral(q.endMs));
+    params.push(trinoTimestampLiteral(q.startMs), trinoTimestampLiteral(q.endMs));
 
     // The tenant is inlined, not a parameter. Its projection type is `injected`, which Athena documents as
     // needing "literals or expressions that can be evaluated without reading any data" in static equality
@@ -196,7 +170,7 @@ export class AthenaQueryEngine implements QueryEngine {
       `WITH${statement.recursive ? ' RECURSIVE' : ''} ${TABLE_NAME} AS (`,
       `  SELECT ${logsSelectList()}`,
       `  FROM ${this.source}`,
-      `  WHERE "tenant" = ${trinoString(q.tenant)}`,
+      `  WHERE "tenant" = ${trinoDialect.quoteString(q.tenant)}`,
       `    AND "dt" BETWEEN ? AND ? AND ${hours}`,
       `    AND "ts" >= ? AND "ts" < ?`,
       `)`,
@@ -205,6 +179,7 @@ export class AthenaQueryEngine implements QueryEngine {
     // The sender's text starts on a line of its own, so its lines and columns keep their numbers.
     const sql = `${lines.join('\n')}${statement.hasCtes ? ',' : ''}\n${statement.text}`;
 
+    // ExecutionParameters are literals, strings in single quotes (trinoLiteral), not raw values.
     const literals = [...params, ...q.params.map(trinoLiteral)];
     for (const literal of literals) {
       if (literal.length > MAX_PARAMETER_CHARS) {

@@ -3,6 +3,7 @@
  * column type Athena reports, in the shapes the local engine produces: numbers when they fit a double
  * exactly, booleans, timestamps as ISO 8601 with six fraction digits, maps as objects, arrays as arrays.
  */
+import { zoneOffsetMs } from '../../domain/normalize/zone.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -75,7 +76,8 @@ function localTimestamp(text: string): string | undefined {
 
 /**
  * "2024-05-01 10:00:00.123 UTC", "… +02:00" or "… Europe/Paris" → "2024-05-01T10:00:00.123000Z" (the instant,
- * in UTC).
+ * in UTC). Trino prints a zone's wall clock without its offset, so a time in the hour a zone repeats is
+ * ambiguous; zoneOffsetMs reads it as the first occurrence.
  */
 function timestampWithZone(text: string): string | undefined {
   const space = text.lastIndexOf(' ');
@@ -86,44 +88,6 @@ function timestampWithZone(text: string): string | undefined {
   const utc = new Date(p.wallMs - offsetMs);
   if (Number.isNaN(utc.getTime())) return undefined;
   return `${utc.toISOString().slice(0, 19)}.${p.fraction}Z`;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** How far the zone's wall clock is ahead of UTC at the given wall time, in ms. */
-function zoneOffsetMs(zone: string, wallMs: number): number | undefined {
-  if (zone === 'UTC' || zone === 'Z' || zone === 'GMT' || zone === 'Etc/UTC') return 0;
-  const fixed = /^(?:UTC|GMT)?([+-])(\d{2}):?(\d{2})$/.exec(zone);
-  if (fixed) return (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3])) * 60_000;
-  let f = formatters.get(zone);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone: zone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-        era: 'short',
-      });
-    } catch {
-      return undefined;
-    }
-    formatters.set(zone, f);
-  }
-  const offsetAt = (utcMs: number) => {
-    const p = Object.fromEntries(f!.formatToParts(utcMs).map((x) => [x.type, x.value]));
-    const wall = new Date(0);
-    wall.setUTCFullYear(p['era'] === 'BC' ? 1 - Number(p['year']) : Number(p['year']), Number(p['month']) - 1, Number(p['day']));
-    wall.setUTCHours(Number(p['hour']), Number(p['minute']), Number(p['second']), 0);
-    return wall.getTime() - Math.floor(utcMs / 1000) * 1000;
-  };
-  // The offset at the wall time read as UTC is right except near a transition; one more step settles it.
-  const first = offsetAt(wallMs);
-  return offsetAt(wallMs - first);
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
- * Slack incoming-webhook notifier (works in both modes). The message has a text fallback and blocks;
- * 429 and 5xx are retried with exponential backoff, waiting at least what Retry-After asks.
+ * Slack incoming-webhook notifier (works in both modes). The message (slackPayload, in the domain) has a
+ * text fallback and blocks; 429 and 5xx are retried with exponential backoff, waiting at least what
+ * Retry-After asks.
  */
 import pRetry, { AbortError } from 'p-retry';
+import { slackPayload } from '../../domain/alerts/notification.js';
 import type { Notification, Notifier } from '../../ports/notifier.js';
 
 export interface SlackNotifierOptions {
@@ -21,29 +23,6 @@ class RetryableHttp extends Error {
     super(message);
     this.name = 'RetryableHttp';
   }
-}
-
-/** Slack's block kit payload for a notification. */
-export function slackPayload(n: Notification): Record<string, unknown> {
-  const a = n.alert;
-  if (!a) return { text: n.text };
-  const emoji = a.state === 'firing' ? ':rotating_light:' : ':white_check_mark:';
-  const blocks: Record<string, unknown>[] = [
-    { type: 'header', text: { type: 'plain_text', text: `${a.state === 'firing' ? 'Firing' : 'Resolved'}: ${a.rule}`.slice(0, 150) } },
-    {
-      type: 'section',
-      fields: [
-        { type: 'mrkdwn', text: `*Condition*\n${a.condition}` },
-        { type: 'mrkdwn', text: `*Value*\n${a.value ?? 'n/a'}` },
-        { type: 'mrkdwn', text: `*Tenant*\n${a.tenant}` },
-        { type: 'mrkdwn', text: `*Window*\n${a.windowStart} – ${a.windowEnd}` },
-      ],
-    },
-  ];
-  if (a.samples.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Sample lines*\n\`\`\`${a.samples.join('\n').slice(0, 2800)}\`\`\`` } });
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Reproduce: \`${a.query.slice(0, 2800)}\`` }] });
-  if (a.link) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open query' }, url: a.link }] });
-  return { text: `${emoji} ${n.subject}`, blocks };
 }
 
 export class SlackNotifier implements Notifier {

@@ -10,6 +10,7 @@ import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } 
 import { NotFoundError, QueryError } from '../../domain/errors.js';
 import { keysHiddenBy, parseManifest, type CompactionManifest } from '../../domain/compaction.js';
 import { partitionStartMs } from '../../domain/partitioning.js';
+import { duckDbDialect } from '../../domain/query/dialects/duckdb.js';
 import { dayPrefix, isDataFileKey, isManifestKey, parseDayDir, parseHourDir, partitionPrefix, tenantPrefix } from '../../domain/storage-layout.js';
 import type { ObjectInfo } from '../../ports/object-store.js';
 import { TABLE_NAME } from '../../domain/schema.js';
@@ -45,7 +46,7 @@ export async function openSandboxedDuckDb(dir: string, opts: { threads?: number 
     await setup.run(`SET GLOBAL TimeZone = 'UTC'`);
     await setup.run('SET autoinstall_known_extensions = false');
     await setup.run('SET autoload_known_extensions = false');
-    await setup.run(`SET allowed_directories = ['${allowed.replaceAll("'", "''")}']`);
+    await setup.run(`SET allowed_directories = [${duckDbDialect.quoteString(allowed)}]`);
     await setup.run('SET enable_external_access = false');
     await setup.run('SET lock_configuration = true');
   } finally {
@@ -81,7 +82,7 @@ interface TenantInstance {
  * even SQL that got past the guard could not open another tenant's files.
  */
 export class DuckDbQueryEngine implements QueryEngine {
-  readonly dialect = 'duckdb' as const;
+  readonly dialect = duckDbDialect;
   private readonly instances = new Map<string, Promise<TenantInstance>>();
   private readonly executions = new Map<string, Execution>();
   private closed = false;
@@ -217,8 +218,9 @@ export class DuckDbQueryEngine implements QueryEngine {
       const attempt = async () => {
         const files = await this.filesFor(q);
         const source = files.paths.length > 0 ? logsOverFiles(files.paths) : emptyLogs();
+        const { rangeStart, rangeEnd, timestampFromIso } = duckDbDialect;
         const sql =
-          `WITH ${TABLE_NAME} AS (SELECT * FROM (${source}) WHERE ts >= $1::TIMESTAMPTZ AND ts < $2::TIMESTAMPTZ)\n` +
+          `WITH ${TABLE_NAME} AS (SELECT * FROM (${source}) WHERE ts >= ${timestampFromIso(rangeStart)} AND ts < ${timestampFromIso(rangeEnd)})\n` +
           `SELECT * FROM (\n${userSql}\n) AS q LIMIT ${Math.floor(q.limit)}`;
         return { ...files, reader: await runQuery(conn, sql, [new Date(q.startMs).toISOString(), new Date(q.endMs).toISOString(), ...q.params]) };
       };

@@ -1,21 +1,23 @@
 /**
- * Pipeline → SQL, for DuckDB (local) and Trino (Athena), from one builder that knows the few places the
- * dialects differ. Every stage becomes one SELECT over the previous one, with its columns listed
- * explicitly, so each name resolves the same way in both engines. Every literal becomes a placeholder
- * with its value in `params`; only identifiers Sluice itself chose and validated numbers are written
- * into the text.
+ * Pipeline → SQL, for DuckDB (local) and Trino (Athena), from one builder that writes the few places the
+ * engines differ through their dialect (dialects/). Every stage becomes one SELECT over the previous one,
+ * with its columns listed explicitly, so each name resolves the same way in both engines. Every literal
+ * becomes a placeholder with its value in `params`; only identifiers Sluice itself chose and validated
+ * numbers are written into the text.
  */
 import { BadRequestError } from '../errors.js';
 import { EVENT_COLUMNS, PARTITION_COLUMNS, TABLE_NAME, type ColumnType } from '../schema.js';
+import type { QueryParam, SqlDialect, SqlDialectName } from './dialects/dialect.js';
+import { duckDbDialect } from './dialects/duckdb.js';
+import { trinoDialect } from './dialects/trino.js';
 import { parsePipeline, type Aggregate, type Expr, type GroupKey, type Literal, type Stage } from './parse.js';
-
-export type Dialect = 'duckdb' | 'trino';
-export type Param = string | number | boolean | null;
 
 export interface CompiledQuery {
   sql: string;
-  params: Param[];
+  params: QueryParam[];
 }
+
+const DIALECTS: Record<SqlDialectName, SqlDialect> = { duckdb: duckDbDialect, trino: trinoDialect };
 
 type Kind = 'timestamp' | 'string' | 'number' | 'boolean' | 'map' | 'list' | 'date';
 
@@ -45,97 +47,70 @@ const ALIASES: Record<string, string> = { '@timestamp': 'ts', '@message': 'messa
 // Output names come from the query (aliases, labels such as count(*)); quoted, any printable text is safe.
 const SAFE_NAME = /^[^\x00-\x1f\x7f]{1,128}$/;
 
-function quoteIdent(name: string): string {
-  if (!SAFE_NAME.test(name)) throw new BadRequestError(`${JSON.stringify(name)} cannot be used as a field name`);
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** A Trino literal for a value (only quotes need escaping in Trino string literals). */
-export function trinoLiteral(value: Param): string {
-  if (value === null) return 'NULL';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new BadRequestError('numbers in queries must be finite');
-    const text = String(value);
-    return /^-?\d+(\.\d+)?$/.test(text) ? text : `DOUBLE '${text}'`;
-  }
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
 const MARK = '\u0001';
 
-/**
- * A case-sensitive RE2 pattern that matches exactly where `contains(lower(text), lower(term))` holds, for an
- * ASCII term: DuckDB's lower() maps one code point to one code point, and the only code points it maps onto
- * ASCII are ASCII letters, U+0130 (İ → i) and U+212A (Kelvin sign → k) (test/unit/query-search.test.ts checks
- * this against every code point). So each letter becomes the class of what lowers to it, and every other
- * character an escaped literal. DuckDB runs this regex in about half the time lower() takes to copy and
- * lowercase every message. Undefined for an empty or non-ASCII term (those keep lower()).
- */
-export function asciiCaseFoldRegex(term: string): string | undefined {
-  if (term === '' || /[^\x00-\x7f]/.test(term)) return undefined;
-  let out = '';
-  for (const ch of term.toLowerCase()) {
-    if (ch >= 'a' && ch <= 'z') out += `[${ch}${ch.toUpperCase()}${ch === 'i' ? '\\x{130}' : ch === 'k' ? '\\x{212A}' : ''}]`;
-    else if (ch >= '0' && ch <= '9') out += ch;
-    else out += `\\x{${ch.charCodeAt(0).toString(16).padStart(2, '0')}}`;
-  }
-  return out;
-}
-
 class Builder {
-  private readonly values: Param[] = [];
-  /**
-   * Athena takes `?` parameters only in WHERE clauses; elsewhere (select lists, GROUP BY, ORDER BY) a
-   * Trino value is written as an escaped literal instead. DuckDB binds parameters anywhere.
-   */
+  private readonly values: QueryParam[] = [];
+  /** Set while compiling a WHERE clause, the only place some engines take placeholders (see SqlDialect). */
   inWhere = false;
-  constructor(readonly dialect: Dialect) {}
+  constructor(readonly dialect: SqlDialect) {}
 
-  param(value: Param): string {
-    if (this.dialect === 'trino' && !this.inWhere) return trinoLiteral(value);
+  param(value: QueryParam): string {
+    if (this.dialect.paramsOnlyInWhere && !this.inWhere) {
+      // A number written too long to be a double: the sender's mistake, said before the dialect refuses it.
+      if (typeof value === 'number' && !Number.isFinite(value)) throw new BadRequestError('numbers in queries must be finite');
+      return this.dialect.literal(value);
+    }
     this.values.push(value);
     return `${MARK}${this.values.length - 1}${MARK}`;
   }
 
   /**
-   * Resolves parameter markers: `$n` for DuckDB (after the engine's own $1 and $2); `?` for Trino, with
-   * values in text order, repeated where a marker repeats (an expression can appear twice in the SQL).
+   * Resolves parameter markers to the dialect's placeholders: numbered ones name each value once;
+   * positional ones take the values in text order, repeated where a marker repeats (an expression can
+   * appear twice in the SQL).
    */
   finish(sql: string): CompiledQuery {
-    const params: Param[] = [];
+    const d = this.dialect;
+    const params: QueryParam[] = [];
     const text = sql.replace(new RegExp(`${MARK}(\\d+)${MARK}`, 'g'), (_m, i: string) => {
-      if (this.dialect === 'duckdb') return `$${Number(i) + 3}`;
+      if (!d.positionalParams) return d.placeholder(Number(i));
       params.push(this.values[Number(i)]!);
-      return '?';
+      return d.placeholder(params.length - 1);
     });
-    return { sql: text, params: this.dialect === 'duckdb' ? [...this.values] : params };
+    return { sql: text, params: d.positionalParams ? params : [...this.values] };
   }
   mapGet(map: string, key: string): string {
-    return this.dialect === 'duckdb' ? `${map}[${this.param(key)}]` : `element_at(${map}, ${this.param(key)})`;
+    return this.dialect.mapGet(map, this.param(key));
   }
   regexMatch(s: string, pattern: string): string {
-    return this.dialect === 'duckdb' ? `regexp_matches(${s}, ${this.param(pattern)})` : `regexp_like(${s}, ${this.param(pattern)})`;
+    return this.dialect.regexMatches(s, this.param(pattern));
   }
   contains(s: string, needle: string, caseInsensitive: boolean): string {
-    if (caseInsensitive && this.dialect === 'duckdb') {
-      const folded = asciiCaseFoldRegex(needle);
-      if (folded !== undefined) return `regexp_matches(${s}, ${this.param(folded)})`;
+    if (caseInsensitive) {
+      const folded = this.dialect.caseFoldPattern(needle);
+      if (folded !== undefined) return this.dialect.regexMatches(s, this.param(folded));
     }
     const hay = caseInsensitive ? `lower(${s})` : s;
     const p = caseInsensitive ? `lower(${this.param(needle)})` : this.param(needle);
-    return this.dialect === 'duckdb' ? `contains(${hay}, ${p})` : `strpos(${hay}, ${p}) > 0`;
+    return this.dialect.contains(hay, p);
   }
   timestampParam(iso: string): string {
-    return this.dialect === 'duckdb' ? `CAST(${this.param(iso)} AS TIMESTAMPTZ)` : `from_iso8601_timestamp(${this.param(iso)})`;
+    return this.dialect.timestampFromIso(this.param(iso));
   }
   bin(ts: string, seconds: number): string {
-    return this.dialect === 'duckdb'
-      ? `to_timestamp(floor(epoch(${ts}) / ${seconds}) * ${seconds})`
-      : `from_unixtime(floor(to_unixtime(${ts}) / ${seconds}) * ${seconds})`;
+    return this.dialect.bin(ts, seconds);
   }
   percentile(x: string, fraction: number): string {
-    return this.dialect === 'duckdb' ? `quantile_cont(${x}, ${this.param(fraction)})` : `approx_percentile(${x}, ${this.param(fraction)})`;
+    return this.dialect.percentile(x, this.param(fraction));
+  }
+  listContains(list: string, value: string): string {
+    return this.dialect.listContains(list, value);
+  }
+  /** A column name, quoted; the names Sluice writes itself ("ts", "message", …) are written quoted already. */
+  ident(name: string): string {
+    if (!SAFE_NAME.test(name)) throw new BadRequestError(`${JSON.stringify(name)} cannot be used as a field name`);
+    return this.dialect.quoteIdentifier(name);
   }
   toDouble(x: string): string {
     return `TRY_CAST(${x} AS DOUBLE)`;
@@ -168,7 +143,7 @@ class Scope {
   field(name: string, b: Builder, pos?: number): Typed {
     const alias = ALIASES[name.toLowerCase()];
     const direct = this.columns.find((c) => c.name === (alias ?? name));
-    if (direct) return { sql: quoteIdent(direct.name), kind: direct.kind, ...(direct.loose ? { loose: true } : {}) };
+    if (direct) return { sql: b.ident(direct.name), kind: direct.kind, ...(direct.loose ? { loose: true } : {}) };
     const hasAttributes = this.columns.some((c) => c.name === 'attributes' && c.kind === 'map');
     if (hasAttributes) {
       const key = name.startsWith('attributes.') ? name.slice('attributes.'.length) : name;
@@ -205,7 +180,7 @@ const SCALAR_FUNCTIONS: Record<string, { args: number; kind: Kind; sql: (b: Buil
   floor: { args: 1, kind: 'number', sql: (b, [a]) => `floor(${num(b, a!)})` },
   ceil: { args: 1, kind: 'number', sql: (b, [a]) => `ceil(${num(b, a!)})` },
   /** tag("deploy"): the event carries this tag */
-  tag: { args: 1, kind: 'boolean', sql: (b, [a]) => (b.dialect === 'duckdb' ? `list_contains("tags", ${a!.sql})` : `contains("tags", ${a!.sql})`) },
+  tag: { args: 1, kind: 'boolean', sql: (b, [a]) => b.listContains('"tags"', a!.sql) },
 };
 
 function num(b: Builder, t: Typed): string {
@@ -308,11 +283,11 @@ function orderTerm(sql: string, loose: boolean | undefined, desc: boolean): stri
   return loose ? `TRY_CAST(${sql} AS DOUBLE) ${dir} NULLS LAST, ${sql} ${dir} NULLS LAST` : `${sql} ${dir} NULLS LAST`;
 }
 
-function select(columns: { sql: string; name: string }[], from: string, tail = ''): string {
-  return `SELECT ${columns.map((c) => `${c.sql} AS ${quoteIdent(c.name)}`).join(', ')} FROM (${from}) AS s${tail}`;
+function select(b: Builder, columns: { sql: string; name: string }[], from: string, tail = ''): string {
+  return `SELECT ${columns.map((c) => `${c.sql} AS ${b.ident(c.name)}`).join(', ')} FROM (${from}) AS s${tail}`;
 }
 
-const passthrough = (cols: Column[]) => cols.map((c) => ({ sql: quoteIdent(c.name), name: c.name }));
+const passthrough = (b: Builder, cols: Column[]) => cols.map((c) => ({ sql: b.ident(c.name), name: c.name }));
 
 function unique(names: string[], stage: string): void {
   const seen = new Set<string>();
@@ -323,8 +298,8 @@ function unique(names: string[], stage: string): void {
 }
 
 /** Compiles a parsed pipeline to one SQL statement over `logs` with its parameters. */
-export function compileStages(stages: Stage[], dialect: Dialect, limit?: number): CompiledQuery {
-  const b = new Builder(dialect);
+export function compileStages(stages: Stage[], dialect: SqlDialect | SqlDialectName, limit?: number): CompiledQuery {
+  const b = new Builder(typeof dialect === 'string' ? DIALECTS[dialect] : dialect);
   let layer: Layer = { columns: BASE_COLUMNS, sql: `SELECT * FROM ${TABLE_NAME}` };
   let lastSort: { keys: { name: string; desc: boolean; loose?: boolean | undefined }[] } | undefined;
   let sawStats = false;
@@ -340,14 +315,14 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
         b.inWhere = true;
         const conds = stage.terms.map((t) => b.contains(message, t, true));
         b.inWhere = false;
-        layer = { columns: layer.columns, sql: `${select(passthrough(layer.columns), layer.sql)} WHERE ${conds.join(' AND ')}` };
+        layer = { columns: layer.columns, sql: `${select(b, passthrough(b, layer.columns), layer.sql)} WHERE ${conds.join(' AND ')}` };
         break;
       }
       case 'filter': {
         b.inWhere = true;
         const cond = expr(stage.expr, scope, b);
         b.inWhere = false;
-        layer = { columns: layer.columns, sql: `${select(passthrough(layer.columns), layer.sql)} WHERE coalesce(${cond.sql}, false)` };
+        layer = { columns: layer.columns, sql: `${select(b, passthrough(b, layer.columns), layer.sql)} WHERE coalesce(${cond.sql}, false)` };
         break;
       }
       case 'parse': {
@@ -363,7 +338,7 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
         unique(stage.names, 'parse');
         layer = {
           columns: [...kept, ...stage.names.map((name) => ({ name, kind: 'string' as Kind, loose: true }))],
-          sql: select([...passthrough(kept), ...extracted], layer.sql),
+          sql: select(b, [...passthrough(b, kept), ...extracted], layer.sql),
         };
         break;
       }
@@ -374,7 +349,7 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
           return { sql: t.sql, name, kind: t.kind, loose: t.loose };
         });
         unique(cols.map((c) => c.name), 'fields');
-        layer = { columns: cols.map((c) => ({ name: c.name, kind: c.kind, ...(c.loose ? { loose: true } : {}) })), sql: select(cols, layer.sql) };
+        layer = { columns: cols.map((c) => ({ name: c.name, kind: c.kind, ...(c.loose ? { loose: true } : {}) })), sql: select(b, cols, layer.sql) };
         break;
       }
       case 'stats': {
@@ -383,7 +358,7 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
         const all = [...groups, ...aggs];
         unique(all.map((c) => c.name), 'stats');
         const groupBy = groups.length > 0 ? ` GROUP BY ${groups.map((_, i) => i + 1).join(', ')}` : '';
-        layer = { columns: all.map((c) => ({ name: c.name, kind: c.kind, ...('loose' in c && c.loose ? { loose: true } : {}) })), sql: `${select(all, layer.sql)}${groupBy}` };
+        layer = { columns: all.map((c) => ({ name: c.name, kind: c.kind, ...('loose' in c && c.loose ? { loose: true } : {}) })), sql: `${select(b, all, layer.sql)}${groupBy}` };
         sawStats = true;
         binColumn = groups.find((g) => g.isBin)?.name;
         break;
@@ -397,7 +372,7 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
         const order = keys.map((k) => orderTerm(k.sql, k.loose, k.desc)).join(', ');
         // The ORDER BY takes effect with a LIMIT here (Trino drops an unlimited ORDER BY in a subquery); the
         // final order is applied again at the top.
-        layer = { columns: layer.columns, sql: `${select(passthrough(layer.columns), layer.sql)} ORDER BY ${order}`, openOrder: true };
+        layer = { columns: layer.columns, sql: `${select(b, passthrough(b, layer.columns), layer.sql)} ORDER BY ${order}`, openOrder: true };
         lastSort = keys.every((k) => k.name) ? { keys: keys.map((k) => ({ name: k.name!, desc: k.desc, loose: k.loose })) } : undefined;
         sawSort = true;
         break;
@@ -408,19 +383,19 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
         } else {
           // Without a sort, events are newest first (as Insights shows them), so a limit keeps the newest.
           const newestFirst = !sawSort && !sawStats && layer.columns.some((c) => c.name === 'ts') ? ' ORDER BY "ts" DESC' : '';
-          layer = { columns: layer.columns, sql: `${select(passthrough(layer.columns), layer.sql)}${newestFirst} LIMIT ${stage.count}` };
+          layer = { columns: layer.columns, sql: `${select(b, passthrough(b, layer.columns), layer.sql)}${newestFirst} LIMIT ${stage.count}` };
         }
         break;
       }
       case 'dedup': {
         const keys = stage.fields.map((f) => expr(f, scope, b).sql);
         const order = lastSort
-          ? lastSort.keys.map((k) => orderTerm(quoteIdent(k.name), k.loose, k.desc)).join(', ')
+          ? lastSort.keys.map((k) => orderTerm(b.ident(k.name), k.loose, k.desc)).join(', ')
           : scope.columns.some((c) => c.name === 'ts')
             ? '"ts" DESC'
             : keys.join(', ');
-        const numbered = `SELECT ${passthrough(layer.columns).map((c) => c.sql).join(', ')}, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${order}) AS "__dedup_rank" FROM (${layer.sql}) AS d`;
-        layer = { columns: layer.columns, sql: `${select(passthrough(layer.columns), numbered)} WHERE "__dedup_rank" = 1` };
+        const numbered = `SELECT ${passthrough(b, layer.columns).map((c) => c.sql).join(', ')}, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${order}) AS "__dedup_rank" FROM (${layer.sql}) AS d`;
+        layer = { columns: layer.columns, sql: `${select(b, passthrough(b, layer.columns), numbered)} WHERE "__dedup_rank" = 1` };
         break;
       }
     }
@@ -431,13 +406,13 @@ export function compileStages(stages: Stage[], dialect: Dialect, limit?: number)
   const has = (n: string) => layer.columns.some((c) => c.name === n);
   let finalOrder: string | undefined;
   if (lastSort && lastSort.keys.every((k) => has(k.name))) {
-    finalOrder = lastSort.keys.map((k) => orderTerm(quoteIdent(k.name), layer.columns.find((c) => c.name === k.name)?.loose, k.desc)).join(', ');
+    finalOrder = lastSort.keys.map((k) => orderTerm(b.ident(k.name), layer.columns.find((c) => c.name === k.name)?.loose, k.desc)).join(', ');
   } else if (!sawSort && sawStats && binColumn && has(binColumn)) {
-    finalOrder = `${quoteIdent(binColumn)} ASC`;
+    finalOrder = `${b.ident(binColumn)} ASC`;
   } else if (!sawSort && !sawStats && has('ts')) {
     finalOrder = '"ts" DESC';
   }
-  const top = `${select(passthrough(layer.columns), layer.sql)}${finalOrder ? ` ORDER BY ${finalOrder}` : ''}${limit ? ` LIMIT ${Math.floor(limit)}` : ''}`;
+  const top = `${select(b, passthrough(b, layer.columns), layer.sql)}${finalOrder ? ` ORDER BY ${finalOrder}` : ''}${limit ? ` LIMIT ${Math.floor(limit)}` : ''}`;
   return b.finish(top);
 }
 
@@ -453,8 +428,8 @@ function groupSql(g: { expr: GroupKey; alias?: string }, scope: Scope, b: Builde
   return { sql: t.sql, name, kind: t.kind, isBin: false, ...(t.loose ? { loose: true } : {}) };
 }
 
-/** Parses and compiles a pipeline query for a dialect. */
-export function compilePipeline(query: string, dialect: Dialect, limit?: number): CompiledQuery {
+/** Parses and compiles a pipeline query for a dialect (or the name of one). */
+export function compilePipeline(query: string, dialect: SqlDialect | SqlDialectName, limit?: number): CompiledQuery {
   return compileStages(parsePipeline(query), dialect, limit);
 }
 
