@@ -181,3 +181,20 @@ describe('readLocalConfig: blank values', () => {
     expect(readLocalConfig({ PORT: '   ' }).port).toBe(4318);
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('lists every local-mode variable in its table, and no variable that does not exist', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { VARIABLES } = await import('../../shared/config/env.js');
+    const page = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const section = page.slice(page.indexOf('## Local mode'), page.indexOf('\n## ', page.indexOf('## Local mode') + 1));
+    // The first cell of each table row names one or more variables: | `SLUICE_SMTP_URL`, `SLUICE_SMTP_FROM` | …
+    const documented = new Set(section.split('\n').filter((l) => l.startsWith('| `')).flatMap((l) => [...l.split('|')[1]!.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]!)));
+    const local = Object.values(VARIABLES)
+      .filter((v) => (v.readers as readonly string[]).includes('local'))
+      .map((v) => v.name);
+    expect(local.length).toBeGreaterThan(15);
+    expect(local.filter((n) => !documented.has(n))).toEqual([]);
+    expect([...documented].filter((n) => !local.includes(n))).toEqual([]);
+  });
+});

@@ -15,7 +15,7 @@
  * - writer (infra/constructs/ingest.ts): an SQS event source with batchSize / maxBatchingWindow from
  *   infra/config.ts, and Lambda's 6 MB invocation payload limit; per invocation one Parquet PUT per
  *   partition (tenant/dt/hour) and one receipt PUT per message (shared/services/batch-writer.ts).
- * - compactor (infra/constructs/compaction.ts, shared/services/compactor.ts): hourly; lists all of events/,
+ * - compactor (infra/constructs/compaction.ts, shared/services/compaction/): hourly; lists all of events/,
  *   reads each input file (twice: a survey pass and the merge), writes files of up to 256 MB and a manifest.
  * - storage (infra/constructs/storage.ts): events/ stays in S3 Standard for eventsTransitionDays, then moves to
  *   eventsTransitionStorageClass until eventsExpireDays; the bucket uses a KMS CMK with an S3 Bucket Key.
