@@ -20,6 +20,7 @@ import { microsToIso } from '../shared/domain/normalize/timestamp.js';
 import type { LogEvent } from '../shared/domain/schema.js';
 import { isValidZone } from '../shared/domain/normalize/zone.js';
 import { SCOPES } from '../shared/domain/principal.js';
+import { textOf } from '../shared/domain/text.js';
 import { ENV, defaultOf } from '../shared/config/env.js';
 
 function parseMultiline(value: string): Multiline {
@@ -106,7 +107,7 @@ class HttpError extends Error {
 async function postBatch(opts: IngestOptions, body: string): Promise<{ accepted: number; rejectedCount: number; receipt: string }> {
   const url = new URL('/v1/logs', opts.url);
   url.searchParams.set('multiline', opts.multiline instanceof RegExp ? opts.multiline.source : opts.multiline);
-  for (const k of ['service', 'host', 'source', 'tz'] as const) if (opts[k]) url.searchParams.set(k, opts[k]!);
+  for (const k of ['service', 'host', 'source', 'tz'] as const) if (opts[k]) url.searchParams.set(k, opts[k]);
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
   if (opts.key) headers['authorization'] = `Bearer ${opts.key}`;
   return pRetry(
@@ -115,7 +116,7 @@ async function postBatch(opts: IngestOptions, body: string): Promise<{ accepted:
       try {
         res = await fetch(url, { method: 'POST', headers, body });
       } catch (err) {
-        throw new Error(`cannot reach ${opts.url}: ${(err as Error).cause ? String((err as Error).cause) : (err as Error).message}`);
+        throw new Error(`cannot reach ${opts.url}: ${(err as Error).cause ? String((err as Error).cause) : (err as Error).message}`, { cause: err });
       }
       const text = await res.text();
       const json = (() => {
@@ -126,7 +127,7 @@ async function postBatch(opts: IngestOptions, body: string): Promise<{ accepted:
         }
       })();
       if (res.status === 202) return json as unknown as { accepted: number; rejectedCount: number; receipt: string };
-      const message = `${res.status}: ${String(json['message'] ?? text).slice(0, 300)}`;
+      const message = `${res.status}: ${textOf(json['message'] ?? text).slice(0, 300)}`;
       if (res.status === 429 || res.status >= 500) {
         const retryAfter = Number(res.headers.get('retry-after'));
         throw new HttpError(res.status, message, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
@@ -213,7 +214,7 @@ async function queryApi(opts: QueryOptions, path: string, init: RequestInit): Pr
   try {
     res = await fetch(new URL(path, opts.url), { ...init, headers });
   } catch (err) {
-    throw new Error(`cannot reach ${opts.url}: ${String((err as Error).cause ?? (err as Error).message)}`);
+    throw new Error(`cannot reach ${opts.url}: ${textOf((err as Error).cause ?? (err as Error).message)}`, { cause: err });
   }
   const body = (await res.json().catch(() => ({ message: res.statusText }))) as QueryResponse;
   if (res.status >= 400) throw new Error(`${res.status}: ${body.message ?? 'request failed'}`);
@@ -222,7 +223,7 @@ async function queryApi(opts: QueryOptions, path: string, init: RequestInit): Pr
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return typeof v === 'object' ? JSON.stringify(v) : textOf(v);
 }
 
 function csvCell(v: unknown): string {

@@ -11,7 +11,8 @@ import { SluiceStack } from './sluice-stack.js';
 const app = new App();
 let config: SluiceConfig;
 try {
-  config = readConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
+  // getAllContext() is typed `any`; it returns the context as a plain object of key → value.
+  config = readConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext() as Record<string, unknown>));
 } catch (err) {
   // A configuration mistake is the user's to fix: the message names the key; a stack trace would bury it.
   if (!(err instanceof SluiceConfigError)) throw err;

@@ -129,7 +129,12 @@ export class SluiceConfigError extends Error {
  */
 export function readConfig(get: (key: string) => unknown, allKeys: readonly string[] = []): SluiceConfig {
   // '' (as `-c key=` gives) means "not set".
-  const raw = Object.fromEntries(CONFIG_KEYS.map((k) => [k, get(k)]).map(([k, v]) => [k, typeof v === 'string' && v.trim() === '' ? undefined : v]));
+  const raw = Object.fromEntries(
+    CONFIG_KEYS.map((k): [string, unknown] => {
+      const v = get(k);
+      return [k, typeof v === 'string' && v.trim() === '' ? undefined : v];
+    }),
+  );
   const problems: string[] = [];
   for (const key of allKeys) {
     const known = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());

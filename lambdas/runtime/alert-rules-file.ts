@@ -18,18 +18,18 @@ export function loadRulesFile(path: string): AlertRule[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read the alert rules file ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read the alert rules file ${path}: ${(err as Error).message}`, { cause: err });
   }
   let doc: unknown;
   try {
     doc = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new Error(`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new Error(`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { cause: err });
   }
   try {
     return validateRules(doc);
   } catch (err) {
-    if (err instanceof BadRequestError) throw new Error(`${path}: ${err.message}`);
+    if (err instanceof BadRequestError) throw new Error(`${path}: ${err.message}`, { cause: err });
     throw err;
   }
 }

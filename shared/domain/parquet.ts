@@ -388,12 +388,12 @@ export function decodeParquet(bytes: Uint8Array, selection?: RowSelection): LogE
   const wasmTable = pq.readParquet(bytes, readerOptions(selection));
   const table = tableFromIPC(wasmTable.intoIPCStream());
   const cols = Object.fromEntries(EVENT_COLUMNS.map((c) => [c.name, table.getChild(c.name)]));
-  const out: LogEvent[] = new Array(table.numRows);
+  const out = new Array<LogEvent>(table.numRows);
   const ts = microsOf(cols.ts ?? null);
   const ingested = microsOf(cols.ingested_at ?? null);
   const attributes = mapsOf(cols.attributes ?? null);
   const tags = listsOf(cols.tags ?? null);
-  const strings = (name: string): (string | null)[] => (cols[name] ? Array.from(cols[name].toArray() as Iterable<string | null>) : new Array(table.numRows).fill(null));
+  const strings = (name: string): (string | null)[] => (cols[name] ? Array.from(cols[name].toArray() as Iterable<string | null>) : new Array<string | null>(table.numRows).fill(null));
   const [level, service, host, source, message, traceId, spanId, format, eventId] = ['level', 'service', 'host', 'source', 'message', 'trace_id', 'span_id', 'format', 'event_id'].map(strings);
   for (let i = 0; i < table.numRows; i++) {
     out[i] = {

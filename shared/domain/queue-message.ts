@@ -133,7 +133,7 @@ export function parseMessage(body: string): EventMessage {
   try {
     raw = JSON.parse(body);
   } catch (err) {
-    throw new Error(`message is not JSON: ${(err as Error).message}`);
+    throw new Error(`message is not JSON: ${(err as Error).message}`, { cause: err });
   }
   if (isEventMessage(raw)) return raw;
   const parsed = messageSchema.safeParse(raw);
@@ -141,5 +141,5 @@ export function parseMessage(body: string): EventMessage {
     const issue = parsed.error.issues[0];
     throw new Error(`message is not a valid event message: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`);
   }
-  return parsed.data as EventMessage;
+  return parsed.data;
 }

@@ -126,7 +126,9 @@ export function makeAlertEvaluator(deps: AlertEvaluatorDeps) {
   /** Evaluates every window that is due for one rule. */
   async function evaluateRule(rule: AlertRule): Promise<{ windows: number; notifications: number; failedNotifications: number; skippedWindows: number }> {
     const now = clock.now();
-    let { st, version } = await load(rule);
+    const loaded = await load(rule);
+    const st = loaded.st;
+    let version = loaded.version;
     let sent = 0;
     let failedCount = 0;
 

@@ -35,7 +35,7 @@ function toMs(value: string | number, name: string, now: number): number {
   if (typeof value === 'string') {
     // Relative times: "now", "-15m", "-2h", "-7d".
     const rel = /^(?:now)?\s*-\s*(\d+)\s*(s|m|h|d)$/i.exec(value.trim());
-    if (rel) return now - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2]!.toLowerCase() as 's']!;
+    if (rel) return now - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2]!.toLowerCase() as 's'];
     if (value.trim().toLowerCase() === 'now') return now;
   }
   const micros = parseTimestampMicros(value);

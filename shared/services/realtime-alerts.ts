@@ -32,7 +32,7 @@ export function makeRealtimeAlerts({ rules, state, notifierFor, clock, logger }:
 
   return {
     /** Checks stored events against the tenant's real-time rules and notifies (cooldown permitting). */
-    async observe(tenant: string, events: readonly LogEvent[]): Promise<void> {
+    observe: async (tenant: string, events: readonly LogEvent[]): Promise<void> => {
       for (const rule of realtime) {
         if (rule.tenant !== tenant) continue;
         const hits = events.filter((e) => realtimeMatches(rule, e));

@@ -25,11 +25,17 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      }
       else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    }
     else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
@@ -38,7 +44,10 @@ function parseCsv(text: string): string[][] {
       field = '';
     } else field += c;
   }
-  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows;
 }
 
@@ -109,7 +118,7 @@ for (const system of readdirSync(root).sort()) {
   const events = lines.map((line, i) => normalizeTextLine(line, i, ctx));
   const ms = performance.now() - t0;
   events.forEach((e, i) => {
-    const exp = truth[i] ? expectedTime(truth[i]!) : undefined;
+    const exp = truth[i] ? expectedTime(truth[i]) : undefined;
     if (exp) {
       tsTotal++;
       if (!e.ts_inferred && matches(e.ts, exp)) tsOk++;

@@ -2,6 +2,7 @@ import { readLocalConfig, type LocalConfig } from '../../shared/config/env.js';
 import { startLocal, type LocalStack } from '../../lambdas/local/start.js';
 import { MemoryLogger } from './logger.js';
 import type { Clock } from '../../shared/ports/clock.js';
+import { textOf } from '../../shared/domain/text.js';
 import { tempDir } from './tmp.js';
 
 /** Local mode in this process on a free loopback port with a temporary data directory. */
@@ -66,7 +67,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${textOf(last)}` : ''}`);
 }
 
 /** Polls `POST /v1/query` until the SQL returns at least `count` rows; returns them. */

@@ -1,6 +1,7 @@
 /** infra/config.ts: cdk.json context and `-c key=value` strings, validated with the bad key named. */
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, LOG_RETENTION_DAYS, readConfig, SluiceConfigError } from '../../infra/config.js';
+import { textOf } from '../../shared/domain/text.js';
 
 const read = (ctx: Record<string, unknown>) => readConfig((k) => ctx[k], Object.keys(ctx));
 const errorOf = (ctx: Record<string, unknown>) => {
@@ -138,7 +139,7 @@ describe('the deployment guide (docs/deploy-aws.md)', () => {
     const section = readFileSync(new URL('../../docs/deploy-aws.md', import.meta.url), 'utf8');
     const rows = [...section.matchAll(/^\| `(\w+)` \| (.+?) \| .+ \|$/gm)].map((m) => [m[1]!, m[2]!.trim()] as const);
     const defaults = read({});
-    const shown = (v: unknown) => (v === undefined ? '—' : Array.isArray(v) ? `\`${JSON.stringify(v)}\`` : `\`${String(v)}\``);
+    const shown = (v: unknown) => (v === undefined ? '—' : Array.isArray(v) ? `\`${JSON.stringify(v)}\`` : `\`${textOf(v)}\``);
     expect(rows.map(([k]) => k)).toEqual(CONFIG_KEYS);
     for (const [key, text] of rows) expect(text, key).toBe(shown(defaults[key as keyof typeof defaults]));
   });

@@ -180,7 +180,7 @@ function watch(dataDir: string) {
       }
       return false;
     },
-    async stop() {
+    stop: async () => {
       stopped = true;
       await loop;
     },

@@ -5,7 +5,7 @@
  * ingest → (the SQS bodies it sent) → writer → (the receipt it put on S3) → query's receipt route.
  */
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayRequestAuthorizerEventV2, SQSEvent } from 'aws-lambda';
@@ -49,7 +49,7 @@ function setEnv(role: keyof typeof ENTRIES, without?: AwsSetting) {
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
   vi.stubEnv(AWS_ENV.logLevel, 'error');
   for (const setting of ENTRIES[role].needs) {
-    if (setting !== without) vi.stubEnv(AWS_ENV[setting], VALUES[setting]!);
+    if (setting !== without) vi.stubEnv(AWS_ENV[setting], VALUES[setting]);
   }
 }
 
@@ -81,7 +81,7 @@ function apiEvent(routeKey: string, over: Partial<ApiEvent> = {}): ApiEvent {
       authorizer: { lambda: { tenant: 'acme', scopes: 'ingest query admin', keyId: 'abcd1234' } },
     },
     ...over,
-  } as ApiEvent;
+  };
 }
 
 beforeEach(() => {
@@ -167,7 +167,7 @@ describe('Lambda entries: one request each, chained', () => {
     const sqsRecord = (id: string, body: string) => ({ messageId: id, body, attributes: { ApproximateReceiveCount: '1' } });
     const written = await writer({ Records: [sqsRecord('m-1', bodies[0]!), sqsRecord('m-2', 'not a message')] } as unknown as SQSEvent);
     expect(written).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
-    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input as PutObjectCommandInput);
+    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
     const parquet = puts.find((p) => p.Key!.endsWith('.parquet'))!;
     expect(parquet.Bucket).toBe(VALUES.bucket);
     expect(parquet.Key).toMatch(/^events\/tenant=acme\/dt=2024-05-01\/hour=10\/.+\.parquet$/);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeParquet } from '../../shared/domain/parquet.js';
+import { textOf } from '../../shared/domain/text.js';
 import { makeEvent } from '../helpers/events.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -68,7 +69,7 @@ describe('encodeParquet', () => {
 
   it('records the timestamp as UTC-adjusted microseconds', async () => {
     const r = await query("SELECT logical_type FROM parquet_schema($FILE) WHERE name = 'ts'");
-    const logical = String(r.getRowsJson()[0]![0]);
+    const logical = textOf(r.getRowsJson()[0]![0]);
     expect(logical).toMatch(/isAdjustedToUTC=1/i);
     expect(logical).toMatch(/MICROS/);
   });

@@ -9,6 +9,7 @@ import { compilePipeline } from '../../shared/domain/query/compile.js';
 import type { QueryParam } from '../../shared/domain/query/dialects/dialect.js';
 import { duckDbDialect } from '../../shared/domain/query/dialects/duckdb.js';
 import { trinoDialect, trinoLiteral } from '../../shared/domain/query/dialects/trino.js';
+import { textOf } from '../../shared/domain/text.js';
 
 const VALUES: QueryParam[] = ["it's", 'two\nlines \\ "q" \u{1F525}', '', 0, -2.5, 17, 1e21, 1e-7, 0.1 + 0.2, true, false, null];
 
@@ -30,7 +31,7 @@ describe('the DuckDB dialect', () => {
     const reader = await conn.runAndReadAll(sql);
     expect(reader.columnNames()).toEqual(VALUES.map((_, i) => `${name} ${i}`));
     // Decimal literals (-2.5) come back as DuckDB decimal values: compared by their text.
-    const row = reader.getRowsJS()[0]!.map((v) => (typeof v === 'object' && v !== null ? Number(String(v)) : v));
+    const row = reader.getRowsJS()[0]!.map((v) => (typeof v === 'object' && v !== null ? Number(textOf(v)) : v));
     expect(row).toEqual(VALUES);
     expect(() => duckDbDialect.literal(Number.POSITIVE_INFINITY)).toThrow(QueryError);
   });

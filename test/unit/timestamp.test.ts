@@ -133,6 +133,7 @@ describe('parseEpochMicros', () => {
   it('reads values from 1e17 on as nanoseconds', () => {
     expect(parseEpochMicros(1e17)).toBe(1e14);
     // Doubles cannot hold every nanosecond; the result is within a microsecond.
+    // eslint-disable-next-line no-loss-of-precision -- a nanosecond count past 2^53, as a shipper sends it
     const got = parseEpochMicros(1_700_000_000_123_456_789);
     expect(got).toBeTypeOf('number');
     expect(Math.abs((got as number) - 1_700_000_000_123_456)).toBeLessThanOrEqual(1);
@@ -142,7 +143,9 @@ describe('parseEpochMicros', () => {
     // Exactly representable fractions of a microsecond round to the nearest whole one.
     expect(parseEpochMicros(1_700_000_000_123_456.25)).toBe(1_700_000_000_123_456);
     expect(parseEpochMicros(1_700_000_000_123_456.75)).toBe(1_700_000_000_123_457);
+    // eslint-disable-next-line no-loss-of-precision -- milliseconds with digits below a microsecond on purpose: the nearest double is the input
     expect(Number.isInteger(parseEpochMicros(1_700_000_000_123.4567))).toBe(true);
+    // eslint-disable-next-line no-loss-of-precision -- as above
     expect(parseEpochMicros(1_700_000_000_123.4567)).toBe(1_700_000_000_123_457);
   });
 

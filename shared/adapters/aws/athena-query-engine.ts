@@ -22,6 +22,7 @@ import { NotFoundError, QueryError, SluiceError, UnavailableError } from '../../
 import { TABLE_NAME } from '../../domain/schema.js';
 import { trinoDateLiteral, trinoDialect, trinoLiteral, trinoTimestampLiteral } from '../../domain/query/dialects/trino.js';
 import { TENANT_PATTERN } from '../../domain/tenant.js';
+import { textOf } from '../../domain/text.js';
 import type { QueryEngine, QueryPage, QueryStats, QueryStatus, ScopedQuery } from '../../ports/query-engine.js';
 import { convertValue } from './athena-values.js';
 import { logsSelectList } from './trino-schema.js';
@@ -101,7 +102,7 @@ function statsOf(execution: QueryExecution, rows: number): QueryStats {
 }
 
 function errorName(err: unknown): string {
-  return typeof err === 'object' && err !== null ? String((err as { name?: unknown }).name ?? '') : '';
+  return typeof err === 'object' && err !== null ? textOf((err as { name?: unknown }).name ?? '') : '';
 }
 
 function errorMessage(err: unknown): string {

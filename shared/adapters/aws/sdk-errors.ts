@@ -4,6 +4,7 @@
  * errors; what leaves an adapter is one of Sluice's errors (shared/domain/errors.ts).
  */
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import { textOf } from '../../domain/text.js';
 
 interface SdkErrorShape {
   name?: string;
@@ -22,7 +23,7 @@ function shape(err: unknown): SdkError {
 
 /** The SDK exception's name ('NoSuchKey', 'SlowDown', …), or '' for anything that is not an object. */
 export function sdkErrorName(err: unknown): string {
-  return typeof err === 'object' && err !== null ? String((err as { name?: unknown }).name ?? '') : '';
+  return typeof err === 'object' && err !== null ? textOf((err as { name?: unknown }).name ?? '') : '';
 }
 
 export function sdkErrorMessage(err: unknown): string {

@@ -93,7 +93,8 @@ export class SqsQueue implements Queue {
     });
     const batches = planBatches(texts);
     let next = 0;
-    let failed: unknown;
+    // sendBatch throws only Errors: translate()'s, SluiceError, UnavailableError.
+    let failed: Error | undefined;
     // A few calls at once: a 6 MB request is ~25 messages; one failure stops the rest from starting.
     const worker = async () => {
       while (next < batches.length && failed === undefined) {
@@ -101,7 +102,7 @@ export class SqsQueue implements Queue {
         try {
           await this.sendBatch(batch);
         } catch (err) {
-          failed ??= err;
+          failed ??= err as Error;
         }
       }
     };

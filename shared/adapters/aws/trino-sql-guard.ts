@@ -83,7 +83,7 @@ function identifierName(ctx: IdentifierContext): string {
 type Node = { children?: unknown[] | null };
 
 function children(node: unknown): unknown[] {
-  return ((node as Node).children ?? []) as unknown[];
+  return ((node as Node).children ?? []);
 }
 
 /** The first significant token's text, upper-cased, and whether anything follows a ';'. */

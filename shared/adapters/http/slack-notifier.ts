@@ -5,6 +5,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import { slackPayload } from '../../domain/alerts/notification.js';
+import { textOf } from '../../domain/text.js';
 import type { Notification, Notifier } from '../../ports/notifier.js';
 
 export interface SlackNotifierOptions {
@@ -37,7 +38,7 @@ export class SlackNotifier implements Notifier {
         try {
           res = await fetch(this.opts.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         } catch (err) {
-          throw new RetryableHttp(`Slack webhook unreachable: ${String((err as Error).cause ?? (err as Error).message)}`, undefined);
+          throw new RetryableHttp(`Slack webhook unreachable: ${textOf((err as Error).cause ?? (err as Error).message)}`, undefined);
         }
         const text = await res.text().catch(() => '');
         if (res.ok) return;

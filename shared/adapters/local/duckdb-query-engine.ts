@@ -14,6 +14,7 @@ import { duckDbDialect } from '../../domain/query/dialects/duckdb.js';
 import { dayPrefix, isDataFileKey, isManifestKey, parseDayDir, parseHourDir, partitionPrefix, tenantPrefix } from '../../domain/storage-layout.js';
 import type { ObjectInfo } from '../../ports/object-store.js';
 import { TABLE_NAME } from '../../domain/schema.js';
+import { textOf } from '../../domain/text.js';
 import type { QueryEngine, QueryPage, QueryParam, QueryState, QueryStats, QueryStatus, ResultColumn, ScopedQuery } from '../../ports/query-engine.js';
 import { randomUUID } from 'node:crypto';
 import { emptyLogs, logsOverFiles } from './duckdb-schema.js';
@@ -328,21 +329,21 @@ function fromJson(value: unknown, type: DuckDBType): Json {
   switch (type.typeId) {
     case DuckDBTypeId.TIMESTAMP_TZ: {
       // Always the same shape, whatever the engine prints: 2024-05-01T10:00:00.000000Z
-      const m = /^(-?\d{4,}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d+))?\+00(?::00)?$/.exec(String(value));
-      return m ? `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(6, '0')}Z` : String(value);
+      const m = /^(-?\d{4,}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d+))?\+00(?::00)?$/.exec(textOf(value));
+      return m ? `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(6, '0')}Z` : textOf(value);
     }
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_MS:
     case DuckDBTypeId.TIMESTAMP_NS:
     case DuckDBTypeId.TIMESTAMP_S:
-      return String(value).replace(' ', 'T');
+      return textOf(value).replace(' ', 'T');
     case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.UBIGINT:
     case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.DECIMAL: {
       const n = Number(value);
-      return Number.isSafeInteger(n) || (type.typeId === DuckDBTypeId.DECIMAL && Number.isFinite(n)) ? n : String(value);
+      return Number.isSafeInteger(n) || (type.typeId === DuckDBTypeId.DECIMAL && Number.isFinite(n)) ? n : textOf(value);
     }
     case DuckDBTypeId.MAP: {
       const t = type as unknown as { valueType: DuckDBType };

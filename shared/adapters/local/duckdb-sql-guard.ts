@@ -8,6 +8,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { QueryError } from '../../domain/errors.js';
 import { TABLE_NAME } from '../../domain/schema.js';
+import { textOf } from '../../domain/text.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DENIED_FUNCTIONS = new Set(['current_setting', 'getenv', 'read_text', 'read_blob', 'glob', 'load', 'install']);
@@ -54,7 +55,7 @@ export async function checkSelect(conn: DuckDBConnection, sql: string, opts: { a
   });
   walk(statements, (n) => {
     if (n['type'] === 'BASE_TABLE') {
-      const raw = String(n['table_name'] ?? '');
+      const raw = textOf(n['table_name'] ?? '');
       const name = raw.toLowerCase();
       if (n['schema_name'] || n['catalog_name'] || !IDENTIFIER.test(raw) || !cteNames.has(name)) {
         throw new QueryError(`unknown table ${JSON.stringify(raw)}: queries read the table ${TABLE_NAME}`);

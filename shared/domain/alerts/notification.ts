@@ -5,6 +5,7 @@
  */
 import { microsToIso } from '../normalize/timestamp.js';
 import type { LogEvent } from '../schema.js';
+import { textOf } from '../text.js';
 import { ruleQuery } from './queries.js';
 import type { AlertRule } from './rules.js';
 import type { GroupResult, WindowResult } from './transitions.js';
@@ -42,7 +43,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** One sample line: the event's time, level, service and the start of its message. */
 export function sampleLine(ts: unknown, level: unknown, service: unknown, message: unknown): string {
-  return `${ts} ${level ?? '-'} ${service ?? '-'}: ${String(message).slice(0, SAMPLE_MESSAGE_CHARS)}`;
+  return `${textOf(ts)} ${textOf(level ?? '-')} ${textOf(service ?? '-')}: ${String(message).slice(0, SAMPLE_MESSAGE_CHARS)}`;
 }
 
 /** Sample lines from the rows of samplesQuery() (@timestamp, level, service, @message). */
@@ -77,7 +78,7 @@ export function windowNotification(rule: AlertRule, w: WindowResult, g: GroupRes
   const reproduce = q.query
     ? `npx sluice query '${q.query.replaceAll("'", "'\\''")}' --start ${iso(w.start)} --end ${iso(w.end)}`
     : `POST /v1/query {"sql": ${JSON.stringify(q.sql)}, "start": "${iso(w.start)}", "end": "${iso(w.end)}"}`;
-  const link = uiUrl && q.query ? `${uiUrl}?${new URLSearchParams({ query: q.query, start: iso(w.start), end: iso(w.end) })}` : undefined;
+  const link = uiUrl && q.query ? `${uiUrl}?${new URLSearchParams({ query: q.query, start: iso(w.start), end: iso(w.end) }).toString()}` : undefined;
   const where = g.key ? ` [${g.key}]` : '';
   const valueText = g.value === null ? 'no value' : String(g.value);
   const subject = `[${firing ? 'FIRING' : 'RESOLVED'}] ${rule.name}${where} (${rule.tenant}): ${rule.condition.kind === 'rows' ? `${valueText} rows` : `${rule.condition.column} = ${valueText}`}`;

@@ -6,6 +6,7 @@
  */
 import { statsSplit } from '../query/parse.js';
 import type { LogEvent } from '../schema.js';
+import { textOf } from '../text.js';
 import { compare, type AlertRule } from './rules.js';
 
 /** The most windows one tick evaluates for a rule that fell behind; older ones are skipped. */
@@ -100,7 +101,7 @@ export function windowGroups(rule: AlertRule, columns: string[], rows: unknown[]
   for (const row of rows.length > 0 ? rows : [columns.map(() => null)]) {
     const raw = row[idx];
     const value = raw === null || raw === undefined ? (hasStats ? null : 0) : Number(raw);
-    const key = keyIdx.map((i) => `${columns[i]}=${row[i] ?? ''}`).join(', ');
+    const key = keyIdx.map((i) => `${columns[i]}=${textOf(row[i] ?? '')}`).join(', ');
     groups.push({ key, value, firing: value !== null && Number.isFinite(value) && compare(value, cond.op, cond.value) });
   }
   return groups;

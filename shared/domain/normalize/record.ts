@@ -1,5 +1,6 @@
 import type { LogEvent } from '../schema.js';
 import { eventId } from '../ids.js';
+import { textOf } from '../text.js';
 import { parseLevel, levelFromSeverityNumber, type LevelInfo } from './level.js';
 import { parseTimestampMicros } from './timestamp.js';
 import { parseLine } from './text/parse-line.js';
@@ -213,7 +214,7 @@ export function normalizeTextLine(text: string, index: number, ctx: RecordContex
   );
 }
 
-function limitAttributes(entries: Iterable<[string, unknown]>, limits: EventLimits, flag: Truncations): Record<string, string> {
+function limitAttributes(entries: Iterable<[string, Leaf]>, limits: EventLimits, flag: Truncations): Record<string, string> {
   // No prototype: a field named __proto__ is an ordinary attribute, not a prototype change.
   const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
   let count = 0;
@@ -359,7 +360,7 @@ function containerLine(obj: Record<string, unknown>, index: number, ctx: RecordC
   }
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'log' || k === 'time' || v === null || typeof v === 'object') continue;
-    if (!(k in event.attributes)) event.attributes[k] = String(v);
+    if (!(k in event.attributes)) event.attributes[k] = textOf(v);
   }
   return event;
 }

@@ -337,7 +337,7 @@ export function compileStages(stages: Stage[], dialect: SqlDialect | SqlDialectN
         const kept = layer.columns.filter((c) => !stage.names.includes(c.name));
         unique(stage.names, 'parse');
         layer = {
-          columns: [...kept, ...stage.names.map((name) => ({ name, kind: 'string' as Kind, loose: true }))],
+          columns: [...kept, ...stage.names.map((name): Column => ({ name, kind: 'string', loose: true }))],
           sql: select(b, [...passthrough(b, kept), ...extracted], layer.sql),
         };
         break;
@@ -354,7 +354,7 @@ export function compileStages(stages: Stage[], dialect: SqlDialect | SqlDialectN
       }
       case 'stats': {
         const groups = stage.by.map((g) => groupSql(g, scope, b));
-        const aggs = stage.aggregates.map((a) => ({ sql: aggregateSql(a.expr, scope, b), name: a.alias ?? aggLabel(a.expr), kind: 'number' as Kind }));
+        const aggs = stage.aggregates.map((a): Column & { sql: string } => ({ sql: aggregateSql(a.expr, scope, b), name: a.alias ?? aggLabel(a.expr), kind: 'number' }));
         const all = [...groups, ...aggs];
         unique(all.map((c) => c.name), 'stats');
         const groupBy = groups.length > 0 ? ` GROUP BY ${groups.map((_, i) => i + 1).join(', ')}` : '';

@@ -4,6 +4,7 @@
  */
 import { BadRequestError } from '../errors.js';
 import type { RecordHints } from '../normalize/hints.js';
+import { textOf } from '../text.js';
 import { DEFAULT_EVENT_LIMITS, TRUNCATED_ATTRIBUTE } from '../normalize/record.js';
 
 /**
@@ -54,7 +55,7 @@ export class AttributeBag {
     }
     let text: string;
     if (typeof value === 'string') text = value;
-    else if (value === null || typeof value !== 'object') text = String(value);
+    else if (value === null || typeof value !== 'object') text = textOf(value);
     else {
       const json = boundedJson(value, MAX_DEPTH - depth + 1);
       if (json.cut) this.truncated.add('depth');

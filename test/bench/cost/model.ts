@@ -532,7 +532,6 @@ export function costModel(inputs: CostInputs, prices: PriceTable = PRICES): Cost
   ];
 
   // S3 requests.
-  const writerPutsPerDay = writerFilesPerDay + messagesPerDay; // Parquet files + one receipt per message
   const compactorPutsPerDay = compactedFilesPerDay + 24 * i.tenants; // outputs + a manifest per partition
   const objectsInEvents = compactedFilesPerDay * i.eventsExpireDays + (writerFilesPerDay / 24) * (i.compactorClosedAfterHours + 1.5);
   const compactorListsPerDay = i.compactorRunsPerDay * Math.ceil(objectsInEvents / 1000) + 24 * i.tenants * 2;

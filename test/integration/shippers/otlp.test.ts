@@ -61,7 +61,7 @@ describe('OTLP/HTTP JSON from @opentelemetry/exporter-logs-otlp-http', () => {
         attributes: { 'order.id': 42, 'http.route': '/pay', retry: true },
         context: trace.setSpanContext(context.active(), spanContext),
       });
-      logger.emit({ timestamp: [second, 987654321], severityNumber: SeverityNumber.INFO2, body: { msg: 'structured body', user: 'ann' } as never });
+      logger.emit({ timestamp: [second, 987654321], severityNumber: SeverityNumber.INFO2, body: { msg: 'structured body', user: 'ann' } });
     });
     expect(results).toEqual([0]); // ExportResultCode.SUCCESS
 

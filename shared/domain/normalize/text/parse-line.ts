@@ -50,7 +50,7 @@ export function keyValues(text: string, max = 64): Record<string, string> {
   KV_RE.lastIndex = 0;
   for (let m = KV_RE.exec(text); m && n < max; m = KV_RE.exec(text)) {
     let v = m[2]!;
-    if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.endsWith(v[0]!)) v = v.slice(1, -1).replace(/\\(["\\])/g, '$1');
+    if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.endsWith(v[0])) v = v.slice(1, -1).replace(/\\(["\\])/g, '$1');
     out[m[1]!] = v;
     n++;
   }
@@ -251,7 +251,7 @@ function applicationLine(line: string, refMicros: number, zone?: string): Parsed
     const lvl = headerLevel(before);
     if (lvl) level = lvl;
   }
-  let pos = found ? found.end : 0;
+  const pos = found ? found.end : 0;
   if (!found) {
     // No timestamp: only a leading level word ("ERROR: disk full", "[warn] …") is read.
     const lead = /^\s*(?:\[([A-Za-z]+)\]|([A-Z]{3,9})\b:?|([a-z]{3,9}):)\s+/.exec(line);

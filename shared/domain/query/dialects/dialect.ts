@@ -11,6 +11,7 @@ export type QueryParam = string | number | boolean | null;
 
 export type SqlDialectName = 'duckdb' | 'trino';
 
+// Members are plain functions (no `this`), declared as properties so they can be taken off a dialect.
 export interface SqlDialect {
   readonly name: SqlDialectName;
 
@@ -18,7 +19,7 @@ export interface SqlDialect {
    * The placeholder of a query's index-th value (0-based, in the order of its `params`). The engine binds
    * values of its own (the time range) before the query's, and the numbering leaves room for them.
    */
-  placeholder(index: number): string;
+  readonly placeholder: (index: number) => string;
   /**
    * Positional placeholders (Trino's `?`) take their values in text order, so a value written twice is
    * bound twice; numbered ones (DuckDB's `$n`) name a value, which is bound once.
@@ -28,30 +29,30 @@ export interface SqlDialect {
   readonly paramsOnlyInWhere: boolean;
 
   /** A quoted identifier: any name is safe inside it. */
-  quoteIdentifier(name: string): string;
+  readonly quoteIdentifier: (name: string) => string;
   /** A string literal: any text is safe inside it. */
-  quoteString(text: string): string;
+  readonly quoteString: (text: string) => string;
   /** A value as a SQL literal; a number that is not finite is refused (QueryError). */
-  literal(value: QueryParam): string;
+  readonly literal: (value: QueryParam) => string;
 
   /** The type of a schema column as this engine spells it. */
-  columnType(type: ColumnType): string;
+  readonly columnType: (type: ColumnType) => string;
   /** A timestamp with time zone read from ISO 8601 text (a placeholder or a string literal). */
-  timestampFromIso(textSql: string): string;
+  readonly timestampFromIso: (textSql: string) => string;
 
   /** The functions the pipeline language compiles to, where the engines name them differently. */
-  mapGet(mapSql: string, keySql: string): string;
-  regexMatches(textSql: string, patternSql: string): string;
-  contains(textSql: string, needleSql: string): string;
-  listContains(listSql: string, valueSql: string): string;
+  readonly mapGet: (mapSql: string, keySql: string) => string;
+  readonly regexMatches: (textSql: string, patternSql: string) => string;
+  readonly contains: (textSql: string, needleSql: string) => string;
+  readonly listContains: (listSql: string, valueSql: string) => string;
   /** The instant rounded down to a multiple of `seconds` since the epoch. */
-  bin(tsSql: string, seconds: number): string;
-  percentile(xSql: string, fractionSql: string): string;
+  readonly bin: (tsSql: string, seconds: number) => string;
+  readonly percentile: (xSql: string, fractionSql: string) => string;
   /**
    * A case-sensitive regular expression that matches exactly where a case-insensitive search for `term`
    * does, where this engine has one proven for its lower(); undefined keeps lower() on both sides.
    */
-  caseFoldPattern(term: string): string | undefined;
+  readonly caseFoldPattern: (term: string) => string | undefined;
 }
 
 /** Double quotes with inner ones doubled: how both engines quote a name. */
