@@ -136,7 +136,9 @@ function main(): void {
     return;
   }
   try {
-    process.stdout.write(createApiKey({ tenant: values.tenant, scopes: values.scopes, label: values.label, secretId: values['secret-id'], update: values.update }));
+    process.stdout.write(
+      createApiKey({ tenant: values.tenant, scopes: values.scopes, label: values.label, secretId: values['secret-id'], update: values.update }),
+    );
   } catch (err) {
     if (!(err instanceof KeyOptionsError)) throw err;
     process.stderr.write(`${err.message}\n${USAGE}\n`);

@@ -151,12 +151,17 @@ async function postBatch(opts: IngestOptions, body: string): Promise<{ accepted:
 
 async function ingestCommand(file: string, opts: IngestOptions): Promise<void> {
   const total = file === '-' ? 0 : statSync(file).size;
-  const bar = opts.progress && process.stderr.isTTY !== undefined
-    ? new cliProgress.SingleBar(
-        { format: 'sending |{bar}| {percentage}% | {value}/{total} bytes | {events} events | {eta_formatted} left', stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+  const bar =
+    opts.progress && process.stderr.isTTY !== undefined
+      ? new cliProgress.SingleBar(
+          {
+            format: 'sending |{bar}| {percentage}% | {value}/{total} bytes | {events} events | {eta_formatted} left',
+            stream: process.stderr,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   bar?.start(total || 1, 0, { events: 0 });
   let batch: string[] = [];
   let batchBytes = 0;
@@ -235,12 +240,18 @@ function csvCell(v: unknown): string {
 function table(columns: string[], rows: unknown[][]): string {
   const cells = [columns, ...rows.map((r) => r.map((v) => cell(v).replace(/\s+/g, ' ').slice(0, 120)))];
   const widths = columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
 async function queryCommand(text: string, opts: QueryOptions): Promise<void> {
-  const range = opts.start ? { start: opts.start, ...(opts.end ? { end: opts.end } : {}) } : { start: `-${opts.since ?? '15m'}`, ...(opts.end ? { end: opts.end } : {}) };
+  const range = opts.start
+    ? { start: opts.start, ...(opts.end ? { end: opts.end } : {}) }
+    : { start: `-${opts.since ?? '15m'}`, ...(opts.end ? { end: opts.end } : {}) };
   const request = { [opts.sql ? 'sql' : 'query']: text, ...range, limit: opts.limit };
   let { body } = await queryApi(opts, '/v1/query', { method: 'POST', body: JSON.stringify(request) });
   let pause = 100;
@@ -281,7 +292,8 @@ async function alertsTestCommand(name: string): Promise<void> {
   try {
     const { rule, window, notifications } = await evaluator.dryRun(name);
     process.stdout.write(`rule ${rule.name} (${rule.tenant}) over ${new Date(window.start).toISOString()} to ${new Date(window.end).toISOString()}\n`);
-    for (const g of window.groups) process.stdout.write(`  ${g.key || '(all)'}: ${g.value ?? 'no value'} → ${g.firing ? 'condition met' : 'condition not met'} (${rule.conditionText})\n`);
+    for (const g of window.groups)
+      process.stdout.write(`  ${g.key || '(all)'}: ${g.value ?? 'no value'} → ${g.firing ? 'condition met' : 'condition not met'} (${rule.conditionText})\n`);
     if (notifications.length === 0) process.stdout.write('nothing would be sent\n');
     for (const n of notifications) process.stdout.write(`\nwould send to ${n.channel}:\n${n.notification.text}\n`);
   } finally {
@@ -301,12 +313,20 @@ async function alertsListCommand(): Promise<void> {
         rule.realtime ? 'realtime' : rule.schedule,
         rule.conditionText,
         rule.channels.map((c) => (c.kind === 'email' ? `email:${c.address}` : c.kind === 'slack' ? `slack:${c.webhook}` : c.kind)).join(' '),
-        rule.realtime ? '-' : firing.length > 0 ? `FIRING${firing[0]![0] ? ` (${firing.map(([k]) => k).join('; ')})` : ''}` : state ? 'ok' : 'not evaluated yet',
+        rule.realtime
+          ? '-'
+          : firing.length > 0
+            ? `FIRING${firing[0]![0] ? ` (${firing.map(([k]) => k).join('; ')})` : ''}`
+            : state
+              ? 'ok'
+              : 'not evaluated yet',
         state?.lastWindowEnd ? new Date(state.lastWindowEnd).toISOString() : '-',
         last ? new Date(last).toISOString() : '-',
       ];
     });
-    process.stdout.write(`rules from ${file}\n${table(['rule', 'tenant', 'schedule', 'condition', 'channels', 'state', 'last window end', 'last notified'], rows)}\n`);
+    process.stdout.write(
+      `rules from ${file}\n${table(['rule', 'tenant', 'schedule', 'condition', 'channels', 'state', 'last window end', 'last notified'], rows)}\n`,
+    );
   } finally {
     await close();
   }
@@ -322,15 +342,17 @@ export function buildCli(): Command {
   const program = new Command('sluice').description('Sluice command line').showHelpAfterError();
   const shared = (cmd: Command) =>
     cmd
-      .addOption(new Option('--multiline <mode>', "'auto', 'off', or a regex that matches the first line of an event").default('auto').argParser(parseMultiline))
+      .addOption(
+        new Option('--multiline <mode>', "'auto', 'off', or a regex that matches the first line of an event").default('auto').argParser(parseMultiline),
+      )
       .addOption(new Option('--tz <zone>', "zone for times written without one: '+02:00' or an IANA name (default UTC)").argParser(parseZone))
       .option('--service <name>', 'service for events that do not name one')
       .option('--host <name>', 'host for events that do not name one')
       .option('--source <name>', 'source for the events (default: the file name)');
 
-  shared(program.command('normalize').argument('<file>', "a log file, or '-' for standard input").description('print each normalized event as one JSON line')).action(
-    (file: string, opts: SharedOptions) => normalizeCommand(file, opts),
-  );
+  shared(
+    program.command('normalize').argument('<file>', "a log file, or '-' for standard input").description('print each normalized event as one JSON line'),
+  ).action((file: string, opts: SharedOptions) => normalizeCommand(file, opts));
 
   shared(
     program
@@ -366,9 +388,12 @@ export function buildCli(): Command {
     .argument('<rule>', 'the rule name')
     .description('evaluate a rule once against current data and print what would be sent, without sending')
     .action((name: string) => alertsTestCommand(name));
-  alerts.command('list').description("each rule's state").action(() => alertsListCommand());
+  alerts
+    .command('list')
+    .description("each rule's state")
+    .action(() => alertsListCommand());
 
-  const keys = program.command('keys').description("API keys of an AWS deployment (the keys secret holds only their hashes)");
+  const keys = program.command('keys').description('API keys of an AWS deployment (the keys secret holds only their hashes)');
   keys
     .command('create')
     .description('make a key for a tenant: print it once, and the hash entry to add to the keys secret')

@@ -10,8 +10,7 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 
 export const TRANSITION_STORAGE_CLASSES = ['STANDARD_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR'] as const;
 
-const int = (min: number, max: number) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max);
+const int = (min: number, max: number) => z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max);
 
 const bool = z.preprocess(
   (v) => (typeof v === 'string' ? ({ true: true, false: false }[v.trim().toLowerCase()] ?? v) : v),
@@ -20,28 +19,34 @@ const bool = z.preprocess(
 
 /** A list: a JSON array in cdk.json, or comma-separated on the command line (`-c alertEmails=a@x.io,b@y.io`). */
 const list = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => {
-    if (typeof v !== 'string') return v;
-    const s = v.trim();
-    if (s.startsWith('[')) {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        return s;
+  z.preprocess(
+    (v) => {
+      if (typeof v !== 'string') return v;
+      const s = v.trim();
+      if (s.startsWith('[')) {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          return s;
+        }
       }
-    }
-    return s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean);
-  }, z.array(item, { error: 'must be a list (a JSON array, or comma-separated on the command line)' }));
+      return s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+    },
+    z.array(item, { error: 'must be a list (a JSON array, or comma-separated on the command line)' }),
+  );
 
 const optionalString = (re: RegExp, what: string) => z.string().regex(re, what).optional();
 
 const schema = z
   .object({
     /** CloudFormation stack name; also prefixes the names of the workgroup, database and alias. */
-    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'must start with a letter and hold only letters, digits and -').default('Sluice'),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'must start with a letter and hold only letters, digits and -')
+      .default('Sluice'),
 
     // Network: without vpcId the stack creates a small VPC. With vpcId, the subnets are given here (no lookup:
     // synth stays offline and needs no credentials).
@@ -74,7 +79,10 @@ const schema = z
     // Alerts.
     alertEmails: list(z.email({ error: 'each must be an email address' })).default([]),
     /** The alert rules file, relative to the repository root; bundled with the alert (and writer) Lambdas when it exists. */
-    alertsFile: z.string().regex(/^[A-Za-z0-9._/-]+\.(ya?ml|json)$/, 'must be a .yaml, .yml or .json path').default('alerts.yaml'),
+    alertsFile: z
+      .string()
+      .regex(/^[A-Za-z0-9._/-]+\.(ya?ml|json)$/, 'must be a .yaml, .yml or .json path')
+      .default('alerts.yaml'),
     /** Name of an existing Secrets Manager secret holding the Slack webhook URLs ({"<name>": "https://…"}); also turns on egress. */
     slackWebhookSecretName: optionalString(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name'),
     /** Alarm when the oldest queued message is older than this. */
@@ -100,17 +108,23 @@ const schema = z
     const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
     if (c.vpcId) {
       if (c.privateSubnetIds.length < 2) issue('privateSubnetIds', 'must name at least two private subnets of vpcId (in different availability zones)');
-      if (c.availabilityZones.length !== c.privateSubnetIds.length) issue('availabilityZones', 'must list one availability zone per entry of privateSubnetIds, in the same order');
+      if (c.availabilityZones.length !== c.privateSubnetIds.length)
+        issue('availabilityZones', 'must list one availability zone per entry of privateSubnetIds, in the same order');
       if (c.createVpcEndpoints && c.privateSubnetRouteTableIds.length !== c.privateSubnetIds.length)
-        issue('privateSubnetRouteTableIds', "must list one route table per entry of privateSubnetIds (the S3 gateway endpoint adds routes to them); or set createVpcEndpoints=false");
+        issue(
+          'privateSubnetRouteTableIds',
+          'must list one route table per entry of privateSubnetIds (the S3 gateway endpoint adds routes to them); or set createVpcEndpoints=false',
+        );
     } else {
       for (const key of ['availabilityZones', 'privateSubnetIds', 'privateSubnetRouteTableIds'] as const) {
         if (c[key].length > 0) issue(key, 'is only used with vpcId');
       }
     }
     if (c.eventsExpireDays <= c.eventsTransitionDays) issue('eventsExpireDays', `must be greater than eventsTransitionDays (${c.eventsTransitionDays})`);
-    if (c.eventsTransitionStorageClass === 'STANDARD_IA' && c.eventsTransitionDays < 30) issue('eventsTransitionDays', 'must be at least 30 for STANDARD_IA (an S3 rule)');
-    if (c.writerBatchSize > 10 && c.writerBatchWindowSeconds < 1) issue('writerBatchWindowSeconds', 'must be at least 1 when writerBatchSize is over 10 (an SQS event source rule)');
+    if (c.eventsTransitionStorageClass === 'STANDARD_IA' && c.eventsTransitionDays < 30)
+      issue('eventsTransitionDays', 'must be at least 30 for STANDARD_IA (an S3 rule)');
+    if (c.writerBatchSize > 10 && c.writerBatchWindowSeconds < 1)
+      issue('writerBatchWindowSeconds', 'must be at least 1 when writerBatchSize is over 10 (an SQS event source rule)');
     if (c.apiThrottleBurst < c.apiThrottleRate) issue('apiThrottleBurst', `must be at least apiThrottleRate (${c.apiThrottleRate})`);
   });
 

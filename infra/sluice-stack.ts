@@ -51,7 +51,12 @@ export class SluiceStack extends Stack {
 
     this.network = new Network(this, 'Network', {
       existing: c.vpcId
-        ? { vpcId: c.vpcId, availabilityZones: c.availabilityZones, privateSubnetIds: c.privateSubnetIds, privateSubnetRouteTableIds: c.privateSubnetRouteTableIds }
+        ? {
+            vpcId: c.vpcId,
+            availabilityZones: c.availabilityZones,
+            privateSubnetIds: c.privateSubnetIds,
+            privateSubnetRouteTableIds: c.privateSubnetRouteTableIds,
+          }
         : undefined,
       createEndpoints: c.createVpcEndpoints,
       egress: c.slackWebhookSecretName !== undefined,
@@ -148,6 +153,5 @@ export class SluiceStack extends Stack {
     if (this.alerts.slackWebhookSecret) {
       output('SlackWebhookSecretName', this.alerts.slackWebhookSecret.secretName, 'Secrets Manager secret holding the Slack webhook URL (read at run time)');
     }
-
   }
 }

@@ -21,7 +21,13 @@ export const PARQUET_INPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.Mapred
 export const PARQUET_OUTPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat';
 
 /** What the query Lambda may do in Athena: run, watch, page through and stop its own workgroup's queries. */
-export const ATHENA_QUERY_ACTIONS = ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'];
+export const ATHENA_QUERY_ACTIONS = [
+  'athena:StartQueryExecution',
+  'athena:GetQueryExecution',
+  'athena:GetQueryResults',
+  'athena:StopQueryExecution',
+  'athena:GetWorkGroup',
+];
 /** What Athena needs from Glue on the caller's behalf to plan a query over the table. */
 export const GLUE_READ_ACTIONS = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'];
 

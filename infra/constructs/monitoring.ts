@@ -72,7 +72,12 @@ export class Monitoring extends Construct {
     );
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 0, `The ${name} Lambda failed invocations.`);
-      alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }), 0, `The ${name} Lambda was throttled (account or reserved concurrency).`);
+      alarm(
+        `${name}Throttles`,
+        fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        0,
+        `The ${name} Lambda was throttled (account or reserved concurrency).`,
+      );
     }
     alarm(
       'AthenaFailedQueries',

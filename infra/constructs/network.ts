@@ -78,7 +78,9 @@ export class Network extends Construct {
       });
       vpc.addFlowLog('FlowLog', {
         trafficType: FlowLogTrafficType.REJECT,
-        destination: FlowLogDestination.toCloudWatchLogs(new LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy })),
+        destination: FlowLogDestination.toCloudWatchLogs(
+          new LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy }),
+        ),
       });
       this.vpc = vpc;
       this.lambdaSubnets = { subnetType };

@@ -149,10 +149,18 @@ export class Storage extends Construct {
   private acknowledgeGrants(fn: LambdaFunction, prefixes: readonly string[], actions: readonly string[]): void {
     const role = fn.role ?? fn;
     for (const prefix of prefixes) {
-      acknowledge(role, bucketObjectsFinding(this.bucket, `${prefix}*`), `Objects under ${prefix} of the Sluice bucket only: the keys below it are per tenant, date and hour, so they are named by prefix.`);
+      acknowledge(
+        role,
+        bucketObjectsFinding(this.bucket, `${prefix}*`),
+        `Objects under ${prefix} of the Sluice bucket only: the keys below it are per tenant, date and hour, so they are named by prefix.`,
+      );
     }
     for (const action of actions) {
-      acknowledge(role, `AwsSolutions-IAM5[Action::${action}]`, `Written by CDK's bucket grant methods, on the Sluice bucket and the prefixes above only (${action} is an action family of S3's read, write or multipart calls).`);
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[Action::${action}]`,
+        `Written by CDK's bucket grant methods, on the Sluice bucket and the prefixes above only (${action} is an action family of S3's read, write or multipart calls).`,
+      );
     }
     acknowledgeKeyGrant(role, this.key, ['GenerateDataKey*', 'ReEncrypt*']);
   }

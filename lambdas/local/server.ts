@@ -109,7 +109,10 @@ export function createLocalServer(opts: LocalServerOptions): Server {
     const match = matchRoute(method, url.pathname);
     if (match.kind === 'not-found') return send(res, problem(404, 'not_found', `no route for ${url.pathname}`));
     if (match.kind === 'method-not-allowed') {
-      return send(res, problem(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${match.allowed.join(', ')}`, { allow: match.allowed.join(', ') }));
+      return send(
+        res,
+        problem(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${match.allowed.join(', ')}`, { allow: match.allowed.join(', ') }),
+      );
     }
 
     const headers = headersOf(req);
@@ -138,9 +141,14 @@ export function createLocalServer(opts: LocalServerOptions): Server {
       return refuseUnread(
         res,
         req,
-        problem(401, 'unauthorized', 'this server requires an API key: send Authorization: Bearer <key> (shippers may use Splunk <key>, ApiKey <key>, or Basic auth with the key as password)', {
-          'www-authenticate': 'Bearer',
-        }),
+        problem(
+          401,
+          'unauthorized',
+          'this server requires an API key: send Authorization: Bearer <key> (shippers may use Splunk <key>, ApiKey <key>, or Basic auth with the key as password)',
+          {
+            'www-authenticate': 'Bearer',
+          },
+        ),
       );
     }
     const authEvent: APIGatewayRequestAuthorizerEventV2 = {
@@ -168,7 +176,9 @@ export function createLocalServer(opts: LocalServerOptions): Server {
       req.resume();
       return send(
         res,
-        problem(429, 'too_many_requests', `the server is already handling ${maxIngest} ingest requests; retry after the number of seconds in Retry-After`, { 'retry-after': '1' }),
+        problem(429, 'too_many_requests', `the server is already handling ${maxIngest} ingest requests; retry after the number of seconds in Retry-After`, {
+          'retry-after': '1',
+        }),
       );
     }
     if (counted) ingestInFlight++;
@@ -197,7 +207,10 @@ export function createLocalServer(opts: LocalServerOptions): Server {
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         res.setHeader('connection', 'close');
-        return send(res, problem(413, 'payload_too_large', `request body exceeds ${opts.maxBodyBytes} bytes; split it into smaller requests or compress it with gzip`));
+        return send(
+          res,
+          problem(413, 'payload_too_large', `request body exceeds ${opts.maxBodyBytes} bytes; split it into smaller requests or compress it with gzip`),
+        );
       }
       throw err;
     }
@@ -236,7 +249,9 @@ export function createLocalServer(opts: LocalServerOptions): Server {
         ? [431, 'Request Header Fields Too Large', 'the request headers are larger than 16 KiB; send fewer or smaller headers']
         : [400, 'Bad Request', 'the request could not be parsed as HTTP/1.1'];
     const body = JSON.stringify({ error: status === 431 ? 'headers_too_large' : 'bad_request', message });
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   });
   server.requestTimeout = 120_000;
   server.headersTimeout = 30_000;

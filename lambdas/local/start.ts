@@ -41,7 +41,10 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-export async function startLocal(config: LocalConfig, overrides: { logger?: Logger; clock?: Clock; /** tests drive alerts.tick() themselves */ manualAlerts?: boolean } = {}) {
+export async function startLocal(
+  config: LocalConfig,
+  overrides: { logger?: Logger; clock?: Clock; /** tests drive alerts.tick() themselves */ manualAlerts?: boolean } = {},
+) {
   if (!config.apiKeys && !isLoopback(config.host)) {
     // Open mode serves anyone who can reach the port as tenant "default": only on this machine.
     throw new ConfigError(

@@ -42,24 +42,22 @@ export interface WriterLoopOptions {
 function sqsEvent(records: readonly QueueRecord[]): SQSEvent {
   const now = String(Date.now());
   return {
-    Records: records.map(
-      (r): SQSRecord => ({
-        messageId: r.id,
-        receiptHandle: r.id,
-        body: r.body,
-        attributes: {
-          ApproximateReceiveCount: String(r.attempt),
-          SentTimestamp: now,
-          SenderId: 'local',
-          ApproximateFirstReceiveTimestamp: now,
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:local:sqs:local:local:sluice-ingest',
-        awsRegion: 'local',
-      }),
-    ),
+    Records: records.map((r): SQSRecord => ({
+      messageId: r.id,
+      receiptHandle: r.id,
+      body: r.body,
+      attributes: {
+        ApproximateReceiveCount: String(r.attempt),
+        SentTimestamp: now,
+        SenderId: 'local',
+        ApproximateFirstReceiveTimestamp: now,
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:local:sqs:local:local:sluice-ingest',
+      awsRegion: 'local',
+    })),
   };
 }
 

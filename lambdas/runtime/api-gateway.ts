@@ -3,10 +3,7 @@
  * authorizer's context, JSON responses, and the one table that maps errors to statuses.
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
-import type {
-  APIGatewayProxyEventV2WithLambdaAuthorizer,
-  APIGatewayProxyStructuredResultV2,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   BadRequestError,
   ForbiddenError,
@@ -60,7 +57,8 @@ export function bodyBytes(event: ApiEvent, maxBytes: number): Buffer {
     if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(raw, { maxOutputLength: maxBytes * DECOMPRESSED_FACTOR });
     if (encoding === 'deflate') return inflateSync(raw, { maxOutputLength: maxBytes * DECOMPRESSED_FACTOR });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger|maxOutputLength/i.test((err as Error).message)) throw tooLarge();
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger|maxOutputLength/i.test((err as Error).message))
+      throw tooLarge();
     throw new BadRequestError(`body could not be decompressed as ${encoding}: ${(err as Error).message}`);
   }
   if (encoding !== 'identity' && encoding !== '') {

@@ -83,7 +83,16 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
     handlers,
     batchWriter,
     rulesFile,
-    alerts: makeAlertEvaluator({ rules, queries, state: alertState, notifierFor, clock, logger, delayMs: config.alertsDelayMs, ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}) }),
+    alerts: makeAlertEvaluator({
+      rules,
+      queries,
+      state: alertState,
+      notifierFor,
+      clock,
+      logger,
+      delayMs: config.alertsDelayMs,
+      ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}),
+    }),
     /** Open mode: no keys configured, every request is tenant "default". */
     open: keyEntries === undefined,
     keyCount: keyEntries?.length ?? 0,

@@ -63,7 +63,11 @@ export const VARIABLES = {
   /** Local mode's syslog listener (TCP and UDP); unset: off. 0 picks free ports (tests). */
   syslogPort: variable('SLUICE_SYSLOG_PORT', ['local'], wholeNumber(0, 65535).optional()),
   /** The tenant syslog messages belong to when keys are configured (syslog carries no key). */
-  syslogTenant: variable('SLUICE_SYSLOG_TENANT', ['local'], z.string().refine(isValidTenant, { error: "must be 1-63 characters of a-z, 0-9, '-', '_'" }).optional()),
+  syslogTenant: variable(
+    'SLUICE_SYSLOG_TENANT',
+    ['local'],
+    z.string().refine(isValidTenant, { error: "must be 1-63 characters of a-z, 0-9, '-', '_'" }).optional(),
+  ),
   /**
    * The alert rules file (alerts.yaml / alerts.json). Locally, unset: one of those in the working directory,
    * if present; in a Lambda, the file the stack bundled beside the code.
@@ -81,10 +85,24 @@ export const VARIABLES = {
       .string()
       .regex(SLACK_WEBHOOKS, { error: 'use name=https://hooks.slack.com/…,other=…' })
       .optional()
-      .transform((s): Record<string, string> => Object.fromEntries((s ?? '').split(',').filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]))),
+      .transform((s): Record<string, string> =>
+        Object.fromEntries(
+          (s ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+        ),
+      ),
   ),
   /** Local mode's mail server for email: channels. */
-  smtpUrl: variable('SLUICE_SMTP_URL', ['local'], z.string().regex(/^smtps?:\/\//, { error: 'use smtp://user:pass@host:port or smtps://…' }).optional()),
+  smtpUrl: variable(
+    'SLUICE_SMTP_URL',
+    ['local'],
+    z
+      .string()
+      .regex(/^smtps?:\/\//, { error: 'use smtp://user:pass@host:port or smtps://…' })
+      .optional(),
+  ),
   smtpFrom: variable('SLUICE_SMTP_FROM', ['local'], z.string().min(3, { error: 'must be an address such as alerts@example.com' }).default('sluice@localhost')),
   /** The web UI's address, for the links in alert notifications. */
   uiUrl: variable('SLUICE_UI_URL', ['local', 'aws'], z.url({ error: 'must be a URL such as https://logs.example.com' }).optional()),

@@ -23,7 +23,10 @@ export interface CompactionManifest {
 
 /** A short, stable hash of the sorted input keys: the same inputs always give the same job and names. */
 export function jobHash(inputs: readonly string[]): string {
-  return createHash('sha256').update([...inputs].sort().join('\n')).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update([...inputs].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Parses a manifest; undefined when it is not one (a torn or foreign file is ignored, not trusted). */

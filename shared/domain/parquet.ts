@@ -393,8 +393,19 @@ export function decodeParquet(bytes: Uint8Array, selection?: RowSelection): LogE
   const ingested = microsOf(cols.ingested_at ?? null);
   const attributes = mapsOf(cols.attributes ?? null);
   const tags = listsOf(cols.tags ?? null);
-  const strings = (name: string): (string | null)[] => (cols[name] ? Array.from(cols[name].toArray() as Iterable<string | null>) : new Array<string | null>(table.numRows).fill(null));
-  const [level, service, host, source, message, traceId, spanId, format, eventId] = ['level', 'service', 'host', 'source', 'message', 'trace_id', 'span_id', 'format', 'event_id'].map(strings);
+  const strings = (name: string): (string | null)[] =>
+    cols[name] ? Array.from(cols[name].toArray() as Iterable<string | null>) : new Array<string | null>(table.numRows).fill(null);
+  const [level, service, host, source, message, traceId, spanId, format, eventId] = [
+    'level',
+    'service',
+    'host',
+    'source',
+    'message',
+    'trace_id',
+    'span_id',
+    'format',
+    'event_id',
+  ].map(strings);
   for (let i = 0; i < table.numRows; i++) {
     out[i] = {
       ts: ts[i]!,

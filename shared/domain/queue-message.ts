@@ -104,14 +104,16 @@ function isEvent(e: unknown): e is LogEvent {
   if (!isInt(o.ts, 0) || !isInt(o.ingested_at, 0)) return false;
   if (o.level !== null && !LEVEL_SET.has(o.level)) return false;
   if (o.severity !== null && !(isInt(o.severity, 1) && o.severity <= 24)) return false;
-  if (!isStringOrNull(o.service) || !isStringOrNull(o.host) || !isStringOrNull(o.source) || !isStringOrNull(o.trace_id) || !isStringOrNull(o.span_id)) return false;
+  if (!isStringOrNull(o.service) || !isStringOrNull(o.host) || !isStringOrNull(o.source) || !isStringOrNull(o.trace_id) || !isStringOrNull(o.span_id))
+    return false;
   if (typeof o.message !== 'string' || typeof o.format !== 'string' || typeof o.event_id !== 'string' || o.event_id.length === 0) return false;
   if (typeof o.ts_inferred !== 'boolean') return false;
   const tags = o.tags;
   if (!Array.isArray(tags)) return false;
   for (const t of tags) if (typeof t !== 'string') return false;
   const attributes = o.attributes;
-  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes) || Object.getPrototypeOf(attributes) !== Object.prototype) return false;
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes) || Object.getPrototypeOf(attributes) !== Object.prototype)
+    return false;
   for (const k in attributes) if (typeof (attributes as Record<string, unknown>)[k] !== 'string') return false;
   return true;
 }

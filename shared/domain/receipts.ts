@@ -45,6 +45,9 @@ export function receiptStatus(receipt: string, acceptedAtMs: number, parts: read
     partsStored: distinct.size,
     parts: total,
     files: [...new Set([...distinct.values()].flatMap((p) => p.files))].sort(),
-    storedAt: [...distinct.values()].map((p) => p.storedAt).sort().at(-1)!,
+    storedAt: [...distinct.values()]
+      .map((p) => p.storedAt)
+      .sort()
+      .at(-1)!,
   };
 }

@@ -7,16 +7,7 @@ export type RouteTarget = 'ingest' | 'query';
 
 /** The ingest protocols: Sluice's own /v1/logs and those of the shippers people already run. */
 export type IngestProtocol =
-  | 'logs'
-  | 'otlp'
-  | 'elasticsearch-info'
-  | 'elasticsearch-bulk'
-  | 'splunk-hec-event'
-  | 'splunk-hec-raw'
-  | 'splunk-hec-health'
-  | 'loki'
-  | 'gelf'
-  | 'proton';
+  'logs' | 'otlp' | 'elasticsearch-info' | 'elasticsearch-bulk' | 'splunk-hec-event' | 'splunk-hec-raw' | 'splunk-hec-health' | 'loki' | 'gelf' | 'proton';
 
 interface RouteBase {
   method: 'GET' | 'HEAD' | 'POST';
@@ -55,9 +46,7 @@ export function routeKeyOf(route: RouteBase): string {
 }
 
 export type RouteMatch =
-  | { kind: 'match'; route: Route; routeKey: string; params: Record<string, string> }
-  | { kind: 'method-not-allowed'; allowed: string[] }
-  | { kind: 'not-found' };
+  { kind: 'match'; route: Route; routeKey: string; params: Record<string, string> } | { kind: 'method-not-allowed'; allowed: string[] } | { kind: 'not-found' };
 
 function matchPath(pattern: string, path: string): Record<string, string> | undefined {
   const want = pattern.split('/');

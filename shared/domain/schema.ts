@@ -74,9 +74,5 @@ export interface LogEvent {
 
 type EventColumnName = (typeof EVENT_COLUMNS)[number]['name'];
 // Compile-time check that LogEvent and EVENT_COLUMNS name the same fields.
-type _SameFields = [EventColumnName] extends [keyof LogEvent]
-  ? [keyof LogEvent] extends [EventColumnName]
-    ? true
-    : never
-  : never;
+type _SameFields = [EventColumnName] extends [keyof LogEvent] ? ([keyof LogEvent] extends [EventColumnName] ? true : never) : never;
 export const _schemaFieldsMatch: _SameFields = true;

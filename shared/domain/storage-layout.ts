@@ -116,7 +116,10 @@ export function isDataFileKey(key: string): boolean {
 
 /** `20240501T101500Z`: the batch's first ingest, to the second. */
 function ingestStamp(firstIngestMicros: number): string {
-  return new Date(Math.floor(firstIngestMicros / 1000)).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(Math.floor(firstIngestMicros / 1000))
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 const BATCH_NAME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-([^/]+)\.parquet$/;

@@ -8,7 +8,16 @@
 import { sampleLines, windowNotification } from '../domain/alerts/notification.js';
 import { ruleQuery, samplesQuery } from '../domain/alerts/queries.js';
 import { channelName, type AlertRule, type Channel } from '../domain/alerts/rules.js';
-import { dueWindows, latestWindowEnd, transition, windowGroups, windowStart, type GroupChange, type GroupState, type WindowResult } from '../domain/alerts/transitions.js';
+import {
+  dueWindows,
+  latestWindowEnd,
+  transition,
+  windowGroups,
+  windowStart,
+  type GroupChange,
+  type GroupState,
+  type WindowResult,
+} from '../domain/alerts/transitions.js';
 import { alertStateKey } from '../domain/storage-layout.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -72,7 +81,11 @@ export function makeAlertEvaluator(deps: AlertEvaluatorDeps) {
   async function evaluateWindow(rule: AlertRule, end: number): Promise<WindowResult> {
     const start = windowStart(rule, end);
     const answer = await runToEnd({ tenant: rule.tenant, ...ruleQuery(rule), start, end, limit: 10_000 });
-    const groups = windowGroups(rule, answer.columns.map((c) => c.name), answer.rows);
+    const groups = windowGroups(
+      rule,
+      answer.columns.map((c) => c.name),
+      answer.rows,
+    );
     let samples: string[] = [];
     const sq = samplesQuery(rule);
     if (sq && groups.some((g) => g.firing)) {
@@ -87,7 +100,9 @@ export function makeAlertEvaluator(deps: AlertEvaluatorDeps) {
 
   /** The outbox for a window's changes: each change's notification on every channel of the rule. */
   function outboxFor(rule: AlertRule, w: WindowResult, changes: GroupChange[]): RuleState['outbox'] {
-    return changes.flatMap(({ group, firing }) => rule.channels.map((c) => ({ channel: channelName(c), notification: windowNotification(rule, w, group, firing, deps.uiUrl) })));
+    return changes.flatMap(({ group, firing }) =>
+      rule.channels.map((c) => ({ channel: channelName(c), notification: windowNotification(rule, w, group, firing, deps.uiUrl) })),
+    );
   }
 
   /** Sends notifications; one failing channel never stops the others. Returns the ones that failed. */
@@ -178,7 +193,9 @@ export function makeAlertEvaluator(deps: AlertEvaluatorDeps) {
     rules: deps.rules,
 
     /** One scheduler tick: every due scheduled rule; a failing rule is reported and the others still run. */
-    async tick(): Promise<{ rule: string; tenant: string; ok: boolean; error?: string; windows?: number; notifications?: number; failedNotifications?: number }[]> {
+    async tick(): Promise<
+      { rule: string; tenant: string; ok: boolean; error?: string; windows?: number; notifications?: number; failedNotifications?: number }[]
+    > {
       const report = [];
       for (const rule of deps.rules.filter((r) => !r.realtime)) {
         try {

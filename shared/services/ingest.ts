@@ -98,7 +98,9 @@ export function makeIngestService({ queue, clock, limits = DEFAULT_EVENT_LIMITS 
           continue;
         }
         const event: LogEvent = applyHints(
-          rec.kind === 'json' ? normalizeJsonObject(rec.value, rec.index, ctx, rec.raw) : normalizeTextLine(rec.line, rec.index, ctx, rec.hints?.parse !== false),
+          rec.kind === 'json'
+            ? normalizeJsonObject(rec.value, rec.index, ctx, rec.raw)
+            : normalizeTextLine(rec.line, rec.index, ctx, rec.hints?.parse !== false),
           rec.hints,
           limits,
         );

@@ -61,7 +61,14 @@ export interface QueryServiceDeps {
  * budget. Finished: the first page of rows. Still running: a signed token to poll.
  */
 export function makeQueryService({ engine, clock, tokenSecret, waitBudgetMs = 3000, sleep = (ms) => new Promise((r) => setTimeout(r, ms)) }: QueryServiceDeps) {
-  const answer = async (id: string, token: string, range: QueryRange, rangeHours: number, nextToken: string | undefined, waitMs: number): Promise<QueryAnswer> => {
+  const answer = async (
+    id: string,
+    token: string,
+    range: QueryRange,
+    rangeHours: number,
+    nextToken: string | undefined,
+    waitMs: number,
+  ): Promise<QueryAnswer> => {
     const until = clock.now() + waitMs;
     let pause = 20;
     let status = await engine.status(id);
@@ -88,7 +95,8 @@ export function makeQueryService({ engine, clock, tokenSecret, waitBudgetMs = 30
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new BadRequestError(`limit must be an integer from 1 to ${MAX_LIMIT}`);
       if ((req.query === undefined) === (req.sql === undefined)) throw new BadRequestError('send either "query" (the pipeline language) or "sql", not both');
 
-      const compiled = req.query !== undefined ? { ...compilePipeline(req.query, engine.dialect, limit), trusted: true } : { sql: req.sql!, params: [], trusted: false };
+      const compiled =
+        req.query !== undefined ? { ...compilePipeline(req.query, engine.dialect, limit), trusted: true } : { sql: req.sql!, params: [], trusted: false };
       const id = await engine.start({ tenant: req.tenant, startMs, endMs, sql: compiled.sql, params: compiled.params, limit, trusted: compiled.trusted });
       const token = signQueryToken({ id, tenant: req.tenant, start: startMs, end: endMs, exp: now + TOKEN_TTL_MS }, tokenSecret);
       const range = { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() };

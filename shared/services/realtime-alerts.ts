@@ -50,7 +50,11 @@ export function makeRealtimeAlerts({ rules, state, notifierFor, clock, logger }:
               rule.channels.map(async (c) => {
                 const notifier = notifierFor(c);
                 if (!notifier) return logger.error('alert channel is not configured here; notification dropped', { rule: rule.name, channel: channelName(c) });
-                await notifier.notify(n).catch((err: unknown) => logger.error('alert notification failed', { rule: rule.name, channel: channelName(c), error: (err as Error).message }));
+                await notifier
+                  .notify(n)
+                  .catch((err: unknown) =>
+                    logger.error('alert notification failed', { rule: rule.name, channel: channelName(c), error: (err as Error).message }),
+                  );
               }),
             );
           }

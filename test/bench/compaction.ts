@@ -20,7 +20,14 @@ import { makeCompactor } from '../../shared/services/compaction/compactor.js';
 import { makeQueryService } from '../../shared/services/query.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '41667' }, files: { type: 'string', default: '4,120,600' }, runs: { type: 'string', default: '5' }, slice: { type: 'string', default: '200000' } } });
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '41667' },
+    files: { type: 'string', default: '4,120,600' },
+    runs: { type: 'string', default: '5' },
+    slice: { type: 'string', default: '200000' },
+  },
+});
 const N = Number(values.events);
 const RUNS = Number(values.runs);
 const HOUR = Date.UTC(2024, 4, 1, 12);
@@ -67,7 +74,13 @@ async function measure(filesPerHour: number): Promise<void> {
     const ms: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const t = performance.now();
-      await service.run({ tenant: 'bench', query: 'filter level = "error" | stats count(*) as errors by service, bin(5m)', start: HOUR, end: HOUR + 3600_000, limit: 10_000 });
+      await service.run({
+        tenant: 'bench',
+        query: 'filter level = "error" | stats count(*) as errors by service, bin(5m)',
+        start: HOUR,
+        end: HOUR + 3600_000,
+        limit: 10_000,
+      });
       ms.push(performance.now() - t);
     }
     return ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;

@@ -106,11 +106,17 @@ async function main(): Promise<void> {
   const N = Number(values.events);
   const RUNS = Number(values.runs);
   const out = await httpIngest({ body: (run) => appNdjson(N, run), contentType: 'application/x-ndjson', runs: RUNS, gzip: values.gzip });
-  console.log(`\nIngest benchmark: ${N} NDJSON events per request (${(out.rawBytes / 1e6).toFixed(1)} MB raw${values.gzip ? ', sent gzip' : ''}), ${RUNS} runs, node ${process.version}`);
+  console.log(
+    `\nIngest benchmark: ${N} NDJSON events per request (${(out.rawBytes / 1e6).toFixed(1)} MB raw${values.gzip ? ', sent gzip' : ''}), ${RUNS} runs, node ${process.version}`,
+  );
   console.log('run  to 202 (ms)  events/s to 202  stored (ms)  events/s end to end');
   for (const r of out.runs) {
     console.log(
-      `${String(r.run).padStart(3)}  ${r.ackMs.toFixed(0).padStart(11)}  ${Math.round(N / (r.ackMs / 1000)).toString().padStart(15)}  ${r.storedMs.toFixed(0).padStart(11)}  ${Math.round(N / (r.storedMs / 1000)).toString().padStart(19)}`,
+      `${String(r.run).padStart(3)}  ${r.ackMs.toFixed(0).padStart(11)}  ${Math.round(N / (r.ackMs / 1000))
+        .toString()
+        .padStart(15)}  ${r.storedMs.toFixed(0).padStart(11)}  ${Math.round(N / (r.storedMs / 1000))
+        .toString()
+        .padStart(19)}`,
     );
   }
   console.log(`median: ${Math.round(out.ackEventsPerSec)} events/s to 202; ${Math.round(out.storedEventsPerSec)} events/s stored and queryable\n`);

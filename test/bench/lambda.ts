@@ -158,7 +158,11 @@ export async function lambdaBundles(spawns = 5, onProgress?: (msg: string) => vo
     await cleanup();
   }
   const wasmDir = join(ROOT, 'node_modules', 'parquet-wasm', 'node');
-  return { bundles, parquetWasmBytes: statSync(join(wasmDir, 'parquet_wasm_bg.wasm')).size, parquetWasmJsBytes: statSync(join(wasmDir, 'parquet_wasm.js')).size };
+  return {
+    bundles,
+    parquetWasmBytes: statSync(join(wasmDir, 'parquet_wasm_bg.wasm')).size,
+    parquetWasmJsBytes: statSync(join(wasmDir, 'parquet_wasm.js')).size,
+  };
 }
 
 async function main(): Promise<void> {
@@ -166,7 +170,9 @@ async function main(): Promise<void> {
   const r = await lambdaBundles(Number(values.spawns));
   console.log('\nbundle                 KB   init ms (median)  node process ms');
   for (const b of r.bundles) {
-    console.log(`${b.name.padEnd(20)} ${(b.bundleBytes / 1024).toFixed(0).padStart(5)}   ${b.initMs.toFixed(0).padStart(16)}  ${b.processMs.toFixed(0).padStart(15)}${b.external.length ? `  + ${b.external.join(', ')} beside it` : ''}`);
+    console.log(
+      `${b.name.padEnd(20)} ${(b.bundleBytes / 1024).toFixed(0).padStart(5)}   ${b.initMs.toFixed(0).padStart(16)}  ${b.processMs.toFixed(0).padStart(15)}${b.external.length ? `  + ${b.external.join(', ')} beside it` : ''}`,
+    );
   }
   console.log(`parquet-wasm (node): ${(r.parquetWasmBytes / 1024).toFixed(0)} KB .wasm + ${(r.parquetWasmJsBytes / 1024).toFixed(0)} KB JS\n`);
 }

@@ -28,15 +28,13 @@ function parseCsv(text: string): string[][] {
       if (c === '"' && text[i + 1] === '"') {
         field += '"';
         i++;
-      }
-      else if (c === '"') quoted = false;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
     else if (c === ',') {
       row.push(field);
       field = '';
-    }
-    else if (c === '\n' || c === '\r') {
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
       rows.push(row);
@@ -104,7 +102,9 @@ for (const system of readdirSync(root).sort()) {
   const log = join(root, system, `${system}_2k.log`);
   const csv = `${log}_structured.csv`;
   if (!existsSync(log) || !existsSync(csv)) continue;
-  const lines = readFileSync(log, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const [header, ...rows] = parseCsv(readFileSync(csv, 'utf8')).filter((r) => r.length > 1);
   const truth = rows.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
   const levels = truth.map((t) => levelOf(t['Level'] ?? ''));
@@ -129,7 +129,9 @@ for (const system of readdirSync(root).sort()) {
   });
   const pct = (a: number, b: number) => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(2)}%`);
   const rate = Math.round(lines.length / (ms / 1000));
-  console.log(`${system.padEnd(10)} ${String(lines.length).padStart(6)}   ${pct(tsOk, tsTotal).padStart(9)}   ${(hasLevels ? pct(lvOk, lines.length) : 'n/a').padStart(7)}   ${String(rate).padStart(9)}`);
+  console.log(
+    `${system.padEnd(10)} ${String(lines.length).padStart(6)}   ${pct(tsOk, tsTotal).padStart(9)}   ${(hasLevels ? pct(lvOk, lines.length) : 'n/a').padStart(7)}   ${String(rate).padStart(9)}`,
+  );
   if (process.env['BENCH_VERBOSE']) for (const m of misses) console.log(`    miss: ${m}`);
   results.push({ system, lines: lines.length, timestamp: tsOk / tsTotal, level: hasLevels ? lvOk / lines.length : null, linesPerSecond: rate });
 }

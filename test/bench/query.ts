@@ -95,7 +95,12 @@ function dayEvent(i: number, tsMicros: number, next: () => number): LogEvent {
     host: APP_HOSTS[i % 1000]!,
     source: null,
     message: refused ? `dial tcp 10.0.3.${i % 250}:5432: connect: connection refused` : `${texts[i % texts.length]} id=${(i * 2654435761) % 1e9}`,
-    attributes: { duration_ms: String(Math.floor(next() * 1200)), 'http.status': level === 'error' ? '500' : '200', request_id: `req-${i.toString(36)}`, user_id: `u${(i * 13) % 5000}` },
+    attributes: {
+      duration_ms: String(Math.floor(next() * 1200)),
+      'http.status': level === 'error' ? '500' : '200',
+      request_id: `req-${i.toString(36)}`,
+      user_id: `u${(i * 13) % 5000}`,
+    },
     tags: [],
     trace_id: null,
     span_id: null,
@@ -142,7 +147,12 @@ export async function writeQueryFiles(dir: string, n: number, part = 0, parts = 
  * Writes the dataset of n events into dir, split over `processes` node processes (this script with
  * --generate-part, under the same tsx loader) when more than one; one process: in this one.
  */
-export async function writeQueryDataset(dir: string, n: number, onProgress?: (done: number) => void, processes = Math.min(2, availableParallelism())): Promise<Omit<QueryDataset, 'cached'>> {
+export async function writeQueryDataset(
+  dir: string,
+  n: number,
+  onProgress?: (done: number) => void,
+  processes = Math.min(2, availableParallelism()),
+): Promise<Omit<QueryDataset, 'cached'>> {
   const t0 = performance.now();
   let done = 0;
   const onFile = (events: number) => onProgress?.((done += events));
@@ -151,9 +161,13 @@ export async function writeQueryDataset(dir: string, n: number, onProgress?: (do
   } else {
     await Promise.all(
       Array.from({ length: processes }, (_, part) => {
-        const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--generate-part', `${part}/${processes}`, '--events', String(n), '--dir', dir], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+        const child = spawn(
+          process.execPath,
+          [...process.execArgv, fileURLToPath(import.meta.url), '--generate-part', `${part}/${processes}`, '--events', String(n), '--dir', dir],
+          {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
         let buf = '';
         child.stdout.on('data', (chunk: Buffer) => {
           buf += chunk.toString();
@@ -208,7 +222,13 @@ const DAY_MS = 86_400_000;
 /** The five standard queries (README's query language), each over the whole day but the last. */
 export const STANDARD_QUERIES: StandardQuery[] = [
   { id: 'count-by-level', title: 'count by level, whole day', query: 'stats count(*) as n by level', start: 0, end: DAY_MS },
-  { id: 'errors-by-service-5m', title: 'errors by service per 5 min', query: 'filter level = "error" | stats count(*) as errors by service, bin(5m)', start: 0, end: DAY_MS },
+  {
+    id: 'errors-by-service-5m',
+    title: 'errors by service per 5 min',
+    query: 'filter level = "error" | stats count(*) as errors by service, bin(5m)',
+    start: 0,
+    end: DAY_MS,
+  },
   {
     id: 'top-paths-p95',
     title: 'top 10 paths by p95 latency',
@@ -295,8 +315,16 @@ async function main(): Promise<void> {
   const tmp = values.cache ? undefined : await tempDir('sluice-bench-query-');
   try {
     const ds = tmp ? { ...(await writeQueryDataset(tmp.dir, N)), cached: false } : await cachedQueryDataset(N);
-    console.log(`\n${ds.cached ? 'reused' : 'wrote'} ${ds.events} events in ${ds.files} files (${(ds.bytes / 1e6).toFixed(1)} MB)${ds.cached ? ` from ${ds.dir}` : ` in ${ds.generatedSec.toFixed(1)} s`}`);
-    const extra: StandardQuery = { id: 'by-service-5m', title: 'count by service, bin(5m), whole day', query: 'stats count(*) as n by service, bin(5m)', start: 0, end: DAY_MS };
+    console.log(
+      `\n${ds.cached ? 'reused' : 'wrote'} ${ds.events} events in ${ds.files} files (${(ds.bytes / 1e6).toFixed(1)} MB)${ds.cached ? ` from ${ds.dir}` : ` in ${ds.generatedSec.toFixed(1)} s`}`,
+    );
+    const extra: StandardQuery = {
+      id: 'by-service-5m',
+      title: 'count by service, bin(5m), whole day',
+      query: 'stats count(*) as n by service, bin(5m)',
+      start: 0,
+      end: DAY_MS,
+    };
     for (const t of await runStandardQueries(ds, RUNS, [...STANDARD_QUERIES, extra])) {
       console.log(
         `${t.title.padEnd(44)} p50 ${t.p50Ms.toFixed(0).padStart(6)} ms (min ${t.minMs.toFixed(0)} ms), ${t.rows} rows, read ${t.filesScanned}/${ds.files} files, ${(100 * t.bytesShare).toFixed(1)}% of the bytes`,

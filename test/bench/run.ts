@@ -96,7 +96,16 @@ function table(rows: string[][], align?: string): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   const figure = (s: string) => s === '' || /^[<≥≤]? ?[-+]?[\d,.]+ ?(%|×|ms|s|KB|MB)?$|^(PASS|MISS|—)$/.test(s.trim());
   const how = align ?? rows[0]!.map((_, c) => (c > 0 && rows.slice(1).every((r) => figure(r[c] ?? '')) ? 'r' : 'l')).join('');
-  return rows.map((r) => '  ' + r.map((cell, c) => (how[c] === 'r' ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map(
+      (r) =>
+        '  ' +
+        r
+          .map((cell, c) => (how[c] === 'r' ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+          .join('  ')
+          .trimEnd(),
+    )
+    .join('\n');
 }
 
 function gitCommit(): string | null {
@@ -159,7 +168,13 @@ async function main(): Promise<void> {
   const access = accessLogLines(ingestEvents);
   const corpora: Corpus[] = [
     { id: 'app-ndjson', title: 'NDJSON app logs', kind: 'ndjson', contentType: 'application/x-ndjson', text: (run) => appNdjson(ingestEvents, run) },
-    { id: 'mixed-text', title: `plain text, ${samples.length ? `${samples.length} loghub formats` : 'mixed formats'}`, kind: 'text', contentType: 'text/plain', text: () => mixed },
+    {
+      id: 'mixed-text',
+      title: `plain text, ${samples.length ? `${samples.length} loghub formats` : 'mixed formats'}`,
+      kind: 'text',
+      contentType: 'text/plain',
+      text: () => mixed,
+    },
     { id: 'access-combined', title: 'nginx combined access', kind: 'text', contentType: 'text/plain', text: () => access },
   ];
 
@@ -215,7 +230,13 @@ async function main(): Promise<void> {
     for (const r of rows) metric(`storage.${r.corpus}.parquetToGzip`, r.parquetToGzip, '×', 'lower');
     const worst = rows.reduce((a, b) => (b.parquetToGzip > a.parquetToGzip ? b : a));
     const misses = rows.filter((r) => r.parquetToGzip > TARGETS.parquetVsGzip);
-    check('storage', `Parquet ≤ gzip -6 on every corpus (${rows.length})`, '≤ 1.00×', `worst ${fmt(worst.parquetToGzip, 2)}× (${worst.corpus}); ${rows.length - misses.length}/${rows.length} pass`, misses.length === 0);
+    check(
+      'storage',
+      `Parquet ≤ gzip -6 on every corpus (${rows.length})`,
+      '≤ 1.00×',
+      `worst ${fmt(worst.parquetToGzip, 2)}× (${worst.corpus}); ${rows.length - misses.length}/${rows.length} pass`,
+      misses.length === 0,
+    );
   }
 
   // ---------------------------------------------------------------- query
@@ -230,7 +251,9 @@ async function main(): Promise<void> {
           log(`  generated ${fmtInt(done)} / ${fmtInt(n)}`);
         }
       });
-      log(`  ${ds.cached ? 'reused the cached dataset' : `generated in ${fmt(ds.generatedSec)} s`}: ${ds.files} files, ${mb(ds.bytes)} MB; ${config.queryRuns} runs per query after a warm-up`);
+      log(
+        `  ${ds.cached ? 'reused the cached dataset' : `generated in ${fmt(ds.generatedSec)} s`}: ${ds.files} files, ${mb(ds.bytes)} MB; ${config.queryRuns} runs per query after a warm-up`,
+      );
       const queries = await runStandardQueries(ds, config.queryRuns);
       const { dir: _dir, ...dataset } = ds;
       results.query.sizes.push({ events: n, dataset, queries });
@@ -263,7 +286,13 @@ async function main(): Promise<void> {
     const slow = r.bundles.reduce((a, b) => (b.initMs > a.initMs ? b : a));
     const bigMiss = r.bundles.filter((b) => b.bundleBytes >= TARGETS.bundleBytes);
     const slowMiss = r.bundles.filter((b) => b.initMs >= TARGETS.coldInitMs);
-    check('lambda', 'bundle < 2 MB (parquet wasm excluded), every bundle', `< ${kb(TARGETS.bundleBytes)} KB`, `largest ${kb(big.bundleBytes)} KB (${big.name})`, bigMiss.length === 0);
+    check(
+      'lambda',
+      'bundle < 2 MB (parquet wasm excluded), every bundle',
+      `< ${kb(TARGETS.bundleBytes)} KB`,
+      `largest ${kb(big.bundleBytes)} KB (${big.name})`,
+      bigMiss.length === 0,
+    );
     check('lambda', 'cold init (module load) < 300 ms, every bundle', '< 300 ms', `slowest ${fmtInt(slow.initMs)} ms (${slow.name})`, slowMiss.length === 0);
   }
 
@@ -327,7 +356,17 @@ function report(r: BenchResults, previous?: BenchResults, previousPath?: string)
     lines.push('STORAGE: Parquet (ZSTD, one file per corpus) vs raw input and gzip -6 of it');
     const rows = [['corpus', 'events', 'raw KB', 'gzip -6 KB', 'Parquet KB', 'Parquet/raw', 'Parquet/gzip', 'target', '']];
     for (const s of r.storage) {
-      rows.push([s.corpus, fmtInt(s.events), kb(s.rawBytes), kb(s.gzipBytes), kb(s.parquetBytes), `${fmt(100 * s.parquetToRaw)}%`, `${fmt(s.parquetToGzip, 2)}×`, '≤ 1.00×', s.parquetToGzip <= TARGETS.parquetVsGzip ? 'PASS' : 'MISS']);
+      rows.push([
+        s.corpus,
+        fmtInt(s.events),
+        kb(s.rawBytes),
+        kb(s.gzipBytes),
+        kb(s.parquetBytes),
+        `${fmt(100 * s.parquetToRaw)}%`,
+        `${fmt(s.parquetToGzip, 2)}×`,
+        '≤ 1.00×',
+        s.parquetToGzip <= TARGETS.parquetVsGzip ? 'PASS' : 'MISS',
+      ]);
     }
     lines.push(table(rows));
   }
@@ -339,7 +378,10 @@ function report(r: BenchResults, previous?: BenchResults, previousPath?: string)
     lines.push(
       '  ' +
         sizes
-          .map((s) => `${sizeLabel(s.events)}: ${s.dataset.files} files, ${mb(s.dataset.bytes)} MB, ${s.dataset.cached ? `cached (generated in ${fmt(s.dataset.generatedSec)} s by an earlier run)` : `generated in ${fmt(s.dataset.generatedSec)} s`}`)
+          .map(
+            (s) =>
+              `${sizeLabel(s.events)}: ${s.dataset.files} files, ${mb(s.dataset.bytes)} MB, ${s.dataset.cached ? `cached (generated in ${fmt(s.dataset.generatedSec)} s by an earlier run)` : `generated in ${fmt(s.dataset.generatedSec)} s`}`,
+          )
           .join('; '),
     );
     const head = ['query'];
@@ -365,7 +407,9 @@ function report(r: BenchResults, previous?: BenchResults, previousPath?: string)
   if (r.lambda) {
     const l = r.lambda;
     lines.push('');
-    lines.push(`LAMBDA: esbuild as CDK bundles (ESM, node22, minified, AWS SDK bundled); init = import of index.mjs in a fresh node, median of ${r.config.lambdaSpawns}`);
+    lines.push(
+      `LAMBDA: esbuild as CDK bundles (ESM, node22, minified, AWS SDK bundled); init = import of index.mjs in a fresh node, median of ${r.config.lambdaSpawns}`,
+    );
     const rows = [['bundle', 'KB', 'target', '', 'init ms', 'target', '', 'node process ms', 'beside it']];
     for (const b of l.bundles) {
       rows.push([
@@ -381,7 +425,9 @@ function report(r: BenchResults, previous?: BenchResults, previousPath?: string)
       ]);
     }
     lines.push(table(rows));
-    lines.push(`  parquet-wasm (installed beside writer/compactor, not in the KB above): ${kb(l.parquetWasmBytes)} KB .wasm + ${kb(l.parquetWasmJsBytes)} KB JS`);
+    lines.push(
+      `  parquet-wasm (installed beside writer/compactor, not in the KB above): ${kb(l.parquetWasmBytes)} KB .wasm + ${kb(l.parquetWasmJsBytes)} KB JS`,
+    );
   }
 
   lines.push('');
@@ -391,9 +437,16 @@ function report(r: BenchResults, previous?: BenchResults, previousPath?: string)
 
   if (previous) {
     lines.push('');
-    lines.push(`COMPARED WITH ${previousPath} (${previous.mode}, ${previous.startedAt}${previous.commit ? `, commit ${previous.commit}` : ''}; ${previous.machine.cpu}, Node ${previous.machine.node})`);
-    if (previous.mode !== r.mode || previous.config?.ingestEvents !== r.config.ingestEvents || previous.machine.cpu !== r.machine.cpu || previous.machine.cores !== r.machine.cores) {
-      lines.push('  note: the runs differ in mode, sizes or machine; deltas mix those differences with the code\'s');
+    lines.push(
+      `COMPARED WITH ${previousPath} (${previous.mode}, ${previous.startedAt}${previous.commit ? `, commit ${previous.commit}` : ''}; ${previous.machine.cpu}, Node ${previous.machine.node})`,
+    );
+    if (
+      previous.mode !== r.mode ||
+      previous.config?.ingestEvents !== r.config.ingestEvents ||
+      previous.machine.cpu !== r.machine.cpu ||
+      previous.machine.cores !== r.machine.cores
+    ) {
+      lines.push("  note: the runs differ in mode, sizes or machine; deltas mix those differences with the code's");
     }
     lines.push('  (changes within ±5% are marked ~: run-to-run noise on a shared machine is often that large)');
     const rows = [['metric', 'before', 'now', 'change', '']];

@@ -53,7 +53,9 @@ if (isMain(import.meta.url)) {
   const rows = loghubStorageRows(loghubRoot(values.corpora));
   console.log('\ncorpus       events   raw bytes   gzip -6   parquet   parquet/gzip');
   for (const r of rows) {
-    console.log(`${r.corpus.padEnd(10)} ${String(r.events).padStart(8)} ${String(r.rawBytes).padStart(11)} ${String(r.gzipBytes).padStart(9)} ${String(r.parquetBytes).padStart(9)} ${r.parquetToGzip.toFixed(2).padStart(14)}`);
+    console.log(
+      `${r.corpus.padEnd(10)} ${String(r.events).padStart(8)} ${String(r.rawBytes).padStart(11)} ${String(r.gzipBytes).padStart(9)} ${String(r.parquetBytes).padStart(9)} ${r.parquetToGzip.toFixed(2).padStart(14)}`,
+    );
   }
   if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 2));
 }

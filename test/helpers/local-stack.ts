@@ -16,7 +16,11 @@ export async function startTestStack(
   const logger = new MemoryLogger();
   let stack: LocalStack;
   try {
-    stack = await startLocal(config, { logger, ...(overrides.clock ? { clock: overrides.clock } : {}), ...(overrides.manualAlerts ? { manualAlerts: true } : {}) });
+    stack = await startLocal(config, {
+      logger,
+      ...(overrides.clock ? { clock: overrides.clock } : {}),
+      ...(overrides.manualAlerts ? { manualAlerts: true } : {}),
+    });
   } catch (err) {
     await cleanup();
     throw err;

@@ -13,7 +13,16 @@ describe('alerts with a rules file', () => {
     expect(Object.keys(fn)).toHaveLength(1);
     const env = (res as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
     expect(Object.keys(env).sort()).toEqual(
-      ['SLUICE_ATHENA_WORKGROUP', 'SLUICE_BUCKET', 'SLUICE_GLUE_DATABASE', 'SLUICE_GLUE_TABLE', 'SLUICE_LOG_LEVEL', 'SLUICE_SLACK_SECRET_ARN', 'SLUICE_TOKEN_SECRET_ARN', 'SLUICE_TOPIC_ARN'].sort(),
+      [
+        'SLUICE_ATHENA_WORKGROUP',
+        'SLUICE_BUCKET',
+        'SLUICE_GLUE_DATABASE',
+        'SLUICE_GLUE_TABLE',
+        'SLUICE_LOG_LEVEL',
+        'SLUICE_SLACK_SECRET_ARN',
+        'SLUICE_TOKEN_SECRET_ARN',
+        'SLUICE_TOPIC_ARN',
+      ].sort(),
     );
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -33,7 +42,9 @@ describe('alerts with a rules file', () => {
   });
 
   it('fails synth on an invalid rules file, naming the rule and the field', () => {
-    expect(() => synthSluice({ context: { alertsFile: 'test/fixtures/alerts/invalid.yaml' } })).toThrow(/rule "bad": schedule: use rate\(N minutes\|hours\|days\)/);
+    expect(() => synthSluice({ context: { alertsFile: 'test/fixtures/alerts/invalid.yaml' } })).toThrow(
+      /rule "bad": schedule: use rate\(N minutes\|hours\|days\)/,
+    );
   });
 
   it('has no alert Lambda when there is no rules file', () => {

@@ -19,7 +19,9 @@ import { tempDir } from '../helpers/tmp.js';
 const run = promisify(execFile);
 
 const API_KEY = 'sluice_bundle-test-key-0123456789';
-const KEYS_SECRET = JSON.stringify({ keys: [{ hash: createHash('sha256').update(API_KEY).digest('hex'), tenant: 'acme', scopes: ['ingest', 'query', 'admin'] }] });
+const KEYS_SECRET = JSON.stringify({
+  keys: [{ hash: createHash('sha256').update(API_KEY).digest('hex'), tenant: 'acme', scopes: ['ingest', 'query', 'admin'] }],
+});
 const TOKEN_SECRET = 'x'.repeat(64);
 
 let outdir: string;
@@ -96,7 +98,12 @@ function apiEvent(routeKey: string, body: unknown, scopes = 'ingest query admin'
     rawPath: path,
     rawQueryString: '',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-    requestContext: { http: { method, path, sourceIp: '127.0.0.1', protocol: 'HTTP/1.1', userAgent: 'test' }, requestId: 'r1', routeKey, authorizer: { lambda: { tenant: 'acme', scopes, keyId: 'abcd1234' } } },
+    requestContext: {
+      http: { method, path, sourceIp: '127.0.0.1', protocol: 'HTTP/1.1', userAgent: 'test' },
+      requestId: 'r1',
+      routeKey,
+      authorizer: { lambda: { tenant: 'acme', scopes, keyId: 'abcd1234' } },
+    },
     body: JSON.stringify(body),
     isBase64Encoded: false,
   };
@@ -157,7 +164,13 @@ describe('Lambda bundles', () => {
   });
 
   it('the authorizer loads and resolves a key from the hashed keys in Secrets Manager', async () => {
-    const event = { version: '2.0', type: 'REQUEST', routeKey: 'POST /v1/logs', headers: { authorization: `Bearer ${API_KEY}` }, requestContext: { http: { sourceIp: '127.0.0.1' } } };
+    const event = {
+      version: '2.0',
+      type: 'REQUEST',
+      routeKey: 'POST /v1/logs',
+      headers: { authorization: `Bearer ${API_KEY}` },
+      requestContext: { http: { sourceIp: '127.0.0.1' } },
+    };
     const out = await invoke(assets.authorizer, event);
     expect(out).toMatchObject({ loaded: true, result: { isAuthorized: true, context: { tenant: 'acme' } } });
     const denied = await invoke(assets.authorizer, { ...event, headers: { authorization: 'Bearer not-a-key-at-all' } });
@@ -188,7 +201,9 @@ describe('Lambda bundles', () => {
     // The queue is unreachable here: what matters is that the handler ran and answered over HTTP.
     expect((ingest.result as { statusCode: number }).statusCode).toBeGreaterThanOrEqual(200);
 
-    const writer = await invoke(assets.writer, { Records: [{ messageId: 'm1', body: 'not a queue message', attributes: { ApproximateReceiveCount: '1' }, eventSource: 'aws:sqs' }] });
+    const writer = await invoke(assets.writer, {
+      Records: [{ messageId: 'm1', body: 'not a queue message', attributes: { ApproximateReceiveCount: '1' }, eventSource: 'aws:sqs' }],
+    });
     expect(writer.error).toBeUndefined();
     expect(writer).toMatchObject({ loaded: true, result: { batchItemFailures: [{ itemIdentifier: 'm1' }] } });
   });

@@ -11,7 +11,10 @@ describe('compaction', () => {
     const fns = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Sluice compactor') } });
     expect(Object.keys(fns)).toHaveLength(1);
     const [id, res] = Object.entries(fns)[0]!;
-    return { id, props: (res as { Properties: { Environment: { Variables: Record<string, unknown> }; MemorySize: number; Timeout: number; Role: unknown } }).Properties };
+    return {
+      id,
+      props: (res as { Properties: { Environment: { Variables: Record<string, unknown> }; MemorySize: number; Timeout: number; Role: unknown } }).Properties,
+    };
   };
 
   it('runs the compactor every hour, with only the bucket setting', () => {

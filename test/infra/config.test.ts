@@ -80,12 +80,19 @@ describe('stack configuration', () => {
   });
 
   it('takes JSON values as cdk.json holds them, and JSON arrays on the command line', () => {
-    expect(read({ writerBatchSize: 250, createVpcEndpoints: true, alertEmails: ['a@example.com'] })).toMatchObject({ writerBatchSize: 250, alertEmails: ['a@example.com'] });
+    expect(read({ writerBatchSize: 250, createVpcEndpoints: true, alertEmails: ['a@example.com'] })).toMatchObject({
+      writerBatchSize: 250,
+      alertEmails: ['a@example.com'],
+    });
     expect(read({ alertEmails: '["a@example.com","b@example.com"]' }).alertEmails).toEqual(['a@example.com', 'b@example.com']);
   });
 
   it('treats an empty value (-c key=) as unset', () => {
-    expect(read({ vpcId: '', slackWebhookSecretName: ' ', writerBatchSize: '' })).toMatchObject({ vpcId: undefined, slackWebhookSecretName: undefined, writerBatchSize: 100 });
+    expect(read({ vpcId: '', slackWebhookSecretName: ' ', writerBatchSize: '' })).toMatchObject({
+      vpcId: undefined,
+      slackWebhookSecretName: undefined,
+      writerBatchSize: 100,
+    });
   });
 
   it.each([
@@ -120,7 +127,9 @@ describe('stack configuration', () => {
 
   it('needs the subnets of an existing VPC in context (no lookup: synth stays offline)', () => {
     expect(errorOf({ vpcId: EXISTING_VPC.vpcId })).toContain('privateSubnetIds: must name at least two private subnets');
-    expect(errorOf({ ...EXISTING_VPC, availabilityZones: 'eu-west-1a' })).toContain('availabilityZones: must list one availability zone per entry of privateSubnetIds');
+    expect(errorOf({ ...EXISTING_VPC, availabilityZones: 'eu-west-1a' })).toContain(
+      'availabilityZones: must list one availability zone per entry of privateSubnetIds',
+    );
     expect(errorOf({ ...EXISTING_VPC, privateSubnetRouteTableIds: '' })).toContain('privateSubnetRouteTableIds: must list one route table per entry');
     // Without endpoints, the route tables are not needed.
     expect(read({ ...EXISTING_VPC, privateSubnetRouteTableIds: '', createVpcEndpoints: 'false' }).privateSubnetRouteTableIds).toEqual([]);

@@ -39,7 +39,8 @@ describe('an existing VPC (-c vpcId=… with its private subnets in context)', (
     expect(endpoints).toHaveLength(9);
     for (const e of endpoints) expect(e.VpcId).toBe(EXISTING.vpcId);
     expect(endpoints.find((e) => e.VpcEndpointType === 'Gateway')!.RouteTableIds).toEqual(['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2']);
-    for (const e of endpoints.filter((x) => x.VpcEndpointType === 'Interface')) expect(e.SubnetIds).toEqual(['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
+    for (const e of endpoints.filter((x) => x.VpcEndpointType === 'Interface'))
+      expect(e.SubnetIds).toEqual(['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
   });
 
   it('leaves the endpoints out with createVpcEndpoints=false (the VPC already has them)', () => {

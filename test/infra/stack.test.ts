@@ -85,15 +85,27 @@ describe('storage', () => {
   it('encrypts the events bucket with the customer-managed key, which rotates', () => {
     s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     s.template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(ids.key) } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(ids.key) } },
+        ],
+      },
     });
-    expect(only(s.template, 'AWS::S3::Bucket', 'StorageEvents').Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID).toEqual(arnOf(ids.key));
+    expect(
+      only(s.template, 'AWS::S3::Bucket', 'StorageEvents').Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+        .KMSMasterKeyID,
+    ).toEqual(arnOf(ids.key));
   });
 
   it('blocks all public access and allows only TLS on both buckets; versioning is off', () => {
     for (const id of [ids.bucket, ids.logsBucket]) {
       const b = resourcesOf(s.template, 'AWS::S3::Bucket')[id]!;
-      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
       expect(b.Properties.VersioningConfiguration).toBeUndefined();
       s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: ref(id),
@@ -115,17 +127,27 @@ describe('storage', () => {
   });
 
   it('logs server access to a separate SSE-S3 bucket (log delivery cannot write SSE-KMS) through its bucket policy', () => {
-    expect(only(s.template, 'AWS::S3::Bucket', 'StorageEvents').Properties.LoggingConfiguration).toEqual({ DestinationBucketName: ref(ids.logsBucket), LogFilePrefix: 'events-bucket/' });
-    expect(only(s.template, 'AWS::S3::Bucket', 'StorageAccessLogs').Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(only(s.template, 'AWS::S3::Bucket', 'StorageEvents').Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: ref(ids.logsBucket),
+      LogFilePrefix: 'events-bucket/',
+    });
+    expect(only(s.template, 'AWS::S3::Bucket', 'StorageAccessLogs').Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
     s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: ref(ids.logsBucket),
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' })]),
+      },
     });
   });
 
   it('keeps the bucket, its access logs and the key on stack deletion by default', () => {
     for (const id of [ids.bucket, ids.logsBucket, ids.key]) {
-      expect(resourcesOf(s.template, id === ids.key ? 'AWS::KMS::Key' : 'AWS::S3::Bucket')[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(resourcesOf(s.template, id === ids.key ? 'AWS::KMS::Key' : 'AWS::S3::Bucket')[id]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
     }
     s.template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
   });
@@ -155,7 +177,12 @@ describe('catalog', () => {
 
   it('projects partitions: tenant injected, dt a date range, hour 00-23, over the storage layout', () => {
     const params = flat(only(s.template, 'AWS::Glue::Table').Properties.TableInput.Parameters) as Record<string, string>;
-    expect(params).toEqual({ EXTERNAL: 'TRUE', classification: 'parquet', 'parquet.compression': 'ZSTD', ...partitionProjectionParameters(`s3://<${ids.bucket}>/`) });
+    expect(params).toEqual({
+      EXTERNAL: 'TRUE',
+      classification: 'parquet',
+      'parquet.compression': 'ZSTD',
+      ...partitionProjectionParameters(`s3://<${ids.bucket}>/`),
+    });
     expect(params).toMatchObject({
       'projection.enabled': 'true',
       'projection.tenant.type': 'injected',
@@ -229,7 +256,9 @@ describe('ingest', () => {
     const fn = resourcesOf(s.template, 'AWS::Lambda::Function')[id]!.Properties;
     expect(fn.Environment.Variables[AWS_ENV.bucket]).toEqual(ref(ids.bucket));
     const statements = statementsOf(id);
-    expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']), Resource: arnOf(ids.queue) }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']), Resource: arnOf(ids.queue) }),
+    );
     const s3 = statements.find((st) => actionsOf(st).includes('s3:PutObject'))!;
     expect(flat(s3.Resource)).toEqual([`<${ids.bucket}.Arn>`, `<${ids.bucket}.Arn>/events/*`, `<${ids.bucket}.Arn>/receipts/*`]);
   });
@@ -239,7 +268,12 @@ describe('query', () => {
   it('runs queries in its workgroup over the events table only (named through AWS_ENV)', () => {
     const id = fnId('QueryQueryFunction');
     const env = resourcesOf(s.template, 'AWS::Lambda::Function')[id]!.Properties.Environment.Variables;
-    expect(env).toMatchObject({ [AWS_ENV.workgroup]: 'Sluice', [AWS_ENV.database]: 'sluice', [AWS_ENV.table]: GLUE_TABLE_NAME, [AWS_ENV.bucket]: ref(ids.bucket) });
+    expect(env).toMatchObject({
+      [AWS_ENV.workgroup]: 'Sluice',
+      [AWS_ENV.database]: 'sluice',
+      [AWS_ENV.table]: GLUE_TABLE_NAME,
+      [AWS_ENV.bucket]: ref(ids.bucket),
+    });
     expect(env[AWS_ENV.tokenSecretArn]).toEqual(ref(only(s.template, 'AWS::SecretsManager::Secret', 'QueryTokenSecret').id));
     const statements = statementsOf(id);
     const athena = statements.find((st) => actionsOf(st).some((a) => a.startsWith('athena:')))!;
@@ -261,7 +295,12 @@ describe('query', () => {
     const put = statements.find((st) => actionsOf(st).includes('s3:PutObject'))!;
     expect(flat(put.Resource)).toEqual(`<${ids.bucket}.Arn>/athena-results/*`);
     const read = statements.find((st) => actionsOf(st).includes('s3:GetObject*'))!;
-    expect(flat(read.Resource)).toEqual([`<${ids.bucket}.Arn>`, `<${ids.bucket}.Arn>/athena-results/*`, `<${ids.bucket}.Arn>/events/*`, `<${ids.bucket}.Arn>/receipts/*`]);
+    expect(flat(read.Resource)).toEqual([
+      `<${ids.bucket}.Arn>`,
+      `<${ids.bucket}.Arn>/athena-results/*`,
+      `<${ids.bucket}.Arn>/events/*`,
+      `<${ids.bucket}.Arn>/receipts/*`,
+    ]);
     const kms = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('kms:')));
     expect(kms.map((st) => st.Resource)).toEqual(kms.map(() => arnOf(ids.key)));
     const onStar = statements.filter((st) => st.Resource === '*');
@@ -288,7 +327,9 @@ describe('alerts', () => {
     });
     // Alarms publish to the encrypted topic, so CloudWatch may use the key.
     s.template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]),
+      },
     });
   });
 
@@ -310,10 +351,16 @@ describe('api', () => {
       expect(r.AuthorizationType, r.RouteKey).toBe('CUSTOM');
       expect(r.AuthorizerId, r.RouteKey).toEqual(ref(authorizerId));
       const integrationId = String(flat(r.Target)).replace(/^integrations\/<(.+)>$/, '$1');
-      expect(integrations[integrationId]!.Properties, r.RouteKey).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: arnOf(lambdaOf[route.target]) });
+      expect(integrations[integrationId]!.Properties, r.RouteKey).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: arnOf(lambdaOf[route.target]),
+      });
     }
     // The shipper routes are there too (Elasticsearch, Splunk HEC, Loki, GELF, OTLP, Proton).
-    expect(routes.map((r) => r.RouteKey)).toEqual(expect.arrayContaining(['POST /_bulk', 'POST /services/collector/event', 'POST /loki/api/v1/push', 'POST /gelf', 'POST /otlp/v1/logs', 'HEAD /']));
+    expect(routes.map((r) => r.RouteKey)).toEqual(
+      expect.arrayContaining(['POST /_bulk', 'POST /services/collector/event', 'POST /loki/api/v1/push', 'POST /gelf', 'POST /otlp/v1/logs', 'HEAD /']),
+    );
   });
 
   it('authorizes with the authorizer Lambda: simple responses, the Authorization header, a short cache', () => {
@@ -344,7 +391,11 @@ describe('api', () => {
     const stage = only(s.template, 'AWS::ApiGatewayV2::Stage').Properties;
     expect(stage).toMatchObject({ StageName: '$default', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 75 } });
     expect(stage.AccessLogSettings.DestinationArn).toEqual(arnOf(only(s.template, 'AWS::Logs::LogGroup', 'ApiAccessLogs').id));
-    expect(JSON.parse(stage.AccessLogSettings.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status', tenant: '$context.authorizer.tenant' });
+    expect(JSON.parse(stage.AccessLogSettings.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      tenant: '$context.authorizer.tenant',
+    });
   });
 });
 
@@ -417,7 +468,12 @@ describe('operations', () => {
       ['Authorizer', 'ApiAuthorizerFunction'],
     ] as const) {
       for (const metric of ['Errors', 'Throttles']) {
-        expect(alarm(`${name}${metric}`)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: ref(fnId(prefix)) }], Threshold: 0 });
+        expect(alarm(`${name}${metric}`)).toMatchObject({
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: ref(fnId(prefix)) }],
+          Threshold: 0,
+        });
       }
     }
   });

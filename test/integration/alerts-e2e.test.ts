@@ -45,7 +45,9 @@ describe('alerts on the local stack', () => {
     expect((await stack.deps.alerts.tick())[0]).toMatchObject({ rule: 'error-burst', ok: true, windows: 1, notifications: 0 });
 
     // 20 errors (and some noise) inside [T, T+60s)
-    const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ time: new Date(T + 5_000 + i * 1000).toISOString(), level: 'error', service: 'api', msg: `db timeout ${i}` }));
+    const lines = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ time: new Date(T + 5_000 + i * 1000).toISOString(), level: 'error', service: 'api', msg: `db timeout ${i}` }),
+    );
     lines.push(JSON.stringify({ time: new Date(T + 7_000).toISOString(), level: 'info', msg: 'fine' }));
     const r = await call(`${stack.url}/v1/logs`, { method: 'POST', raw: lines.join('\n'), headers: { 'content-type': 'application/x-ndjson' } });
     await eventually(async () => ((await call(`${stack.url}/v1/receipts/${r.body.receipt}`)).body.status === 'stored' ? true : undefined));
@@ -105,7 +107,14 @@ describe('alerts on the local stack', () => {
     const rulesFile = join(dir, 'alerts.yaml');
     await writeFile(
       rulesFile,
-      ['rules:', '  - name: payment-errors', '    realtime: true', '    match: { level: error, service: payments }', '    cooldown: 10m', '    channels: [slack:ops]'].join('\n'),
+      [
+        'rules:',
+        '  - name: payment-errors',
+        '    realtime: true',
+        '    match: { level: error, service: payments }',
+        '    cooldown: 10m',
+        '    channels: [slack:ops]',
+      ].join('\n'),
     );
     const stack = await startTestStack({ SLUICE_ALERTS_FILE: rulesFile, SLUICE_SLACK_WEBHOOKS: `ops=${hook.url}` });
     cleanups.push(stack.cleanup);

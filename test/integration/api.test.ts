@@ -4,11 +4,7 @@ import { call, eventually, startTestStack } from '../helpers/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 
-const KEYS = [
-  'acme-ingest-key:acme:ingest',
-  'acme-admin-key:acme:ingest+query+admin',
-  'globex-admin-key:globex:ingest+query+admin',
-].join(',');
+const KEYS = ['acme-ingest-key:acme:ingest', 'acme-admin-key:acme:ingest+query+admin', 'globex-admin-key:globex:ingest+query+admin'].join(',');
 
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -57,21 +53,40 @@ describe('HTTP API with keys', () => {
 
   it('joins stack traces, takes ?multiline= and ?tz= per request, and explains bad values', async () => {
     const body = '2024-05-01 12:00:00 ERROR [main] com.acme.Api: failed\njava.lang.IllegalStateException: boom\n\tat com.acme.Api.run(Api.java:1)\n';
-    const joined = await call(`${stack.url}/v1/logs?tz=Europe/Berlin&service=mlt`, { method: 'POST', raw: body, headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' } });
+    const joined = await call(`${stack.url}/v1/logs?tz=Europe/Berlin&service=mlt`, {
+      method: 'POST',
+      raw: body,
+      headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' },
+    });
     expect(joined.body.accepted).toBe(1);
-    const split = await call(`${stack.url}/v1/logs?multiline=off&service=mlt-off`, { method: 'POST', raw: body, headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' } });
+    const split = await call(`${stack.url}/v1/logs?multiline=off&service=mlt-off`, {
+      method: 'POST',
+      raw: body,
+      headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' },
+    });
     expect(split.body.accepted).toBe(3);
     const rows = await eventually(async () => {
-      const r = await sql("SELECT ts, level, message FROM logs WHERE service = 'mlt'", 'acme-admin-key', { start: '2024-05-01T00:00:00Z', end: '2024-05-02T00:00:00Z' });
+      const r = await sql("SELECT ts, level, message FROM logs WHERE service = 'mlt'", 'acme-admin-key', {
+        start: '2024-05-01T00:00:00Z',
+        end: '2024-05-02T00:00:00Z',
+      });
       return r.body.rows?.length === 1 ? r.body.rows : undefined;
     });
     expect(rows[0][0]).toBe('2024-05-01T10:00:00.000000Z');
     expect(rows[0][1]).toBe('error');
     expect(rows[0][2]).toContain('at com.acme.Api.run');
-    const badTz = await call(`${stack.url}/v1/logs?tz=Mars/Olympus`, { method: 'POST', raw: 'x', headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' } });
+    const badTz = await call(`${stack.url}/v1/logs?tz=Mars/Olympus`, {
+      method: 'POST',
+      raw: 'x',
+      headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' },
+    });
     expect(badTz.status).toBe(400);
     expect(badTz.body.message).toMatch(/not a time zone/);
-    const badRe = await call(`${stack.url}/v1/logs?multiline=(`, { method: 'POST', raw: 'x', headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' } });
+    const badRe = await call(`${stack.url}/v1/logs?multiline=(`, {
+      method: 'POST',
+      raw: 'x',
+      headers: { ...auth('acme-ingest-key'), 'content-type': 'text/plain' },
+    });
     expect(badRe.status).toBe(400);
     expect(badRe.body.message).toMatch(/multiline is not a regular expression/);
   });
@@ -216,7 +231,11 @@ describe('local mode safety', () => {
   it('does not read the body of a request without a valid key', async () => {
     const stack = await startTestStack({ SLUICE_API_KEYS: 'a-valid-key-1:acme:ingest' });
     try {
-      const r = await call(`${stack.url}/v1/logs`, { method: 'POST', raw: 'x'.repeat(100_000), headers: { authorization: 'Bearer wrong-key-123', 'content-type': 'text/plain' } });
+      const r = await call(`${stack.url}/v1/logs`, {
+        method: 'POST',
+        raw: 'x'.repeat(100_000),
+        headers: { authorization: 'Bearer wrong-key-123', 'content-type': 'text/plain' },
+      });
       expect(r.status).toBe(403);
       expect(r.headers.get('connection')).toBe('close');
     } finally {

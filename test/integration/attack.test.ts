@@ -56,7 +56,10 @@ beforeAll(async () => {
     headers: { ...auth(ACME), 'content-type': 'application/x-ndjson' },
   });
   expect(r.status).toBe(202);
-  const e = await call(`${stack.url}/v1/logs`, { raw: JSON.stringify({ msg: 'evil own event', level: 'info' }), headers: { ...auth(EVIL), 'content-type': 'application/x-ndjson' } });
+  const e = await call(`${stack.url}/v1/logs`, {
+    raw: JSON.stringify({ msg: 'evil own event', level: 'info' }),
+    headers: { ...auth(EVIL), 'content-type': 'application/x-ndjson' },
+  });
   expect(e.status).toBe(202);
   await eventually(async () => {
     const q = await call(`${stack.url}/v1/query`, { body: { sql: 'SELECT count(*) FROM logs', start: Date.now() - 3600_000 }, headers: auth(ACME) });
@@ -180,7 +183,10 @@ describe('attack: tenant names and path characters', () => {
     expectSafe(bulk, `bulk ${p}`);
     const proton = await asEvil(`/proton/v1/ingest/streams/${p}`, { body: { columns: ['message'], data: [[`proton ${p}`]] } });
     expectSafe(proton, `proton ${p}`);
-    const logs = await asEvil(`/v1/logs?service=${p}&source=${p}&tags=${p}`, { raw: `{"msg":"params ${p}"}`, headers: { 'content-type': 'application/x-ndjson' } });
+    const logs = await asEvil(`/v1/logs?service=${p}&source=${p}&tags=${p}`, {
+      raw: `{"msg":"params ${p}"}`,
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expectSafe(logs, `params ${p}`);
   });
 
@@ -220,7 +226,10 @@ describe('attack: headers', () => {
       'x-scope-orgid': 'acme',
       'x-amzn-oidc-identity': 'acme',
     };
-    const w = await asEvil('/v1/logs?tenant=acme', { raw: JSON.stringify({ msg: 'FORGED-TENANT', tenant: 'acme' }), headers: { ...forged, 'content-type': 'application/x-ndjson' } });
+    const w = await asEvil('/v1/logs?tenant=acme', {
+      raw: JSON.stringify({ msg: 'FORGED-TENANT', tenant: 'acme' }),
+      headers: { ...forged, 'content-type': 'application/x-ndjson' },
+    });
     expect(w.status).toBe(202);
     const r = await asEvil('/v1/query', { body: { sql: 'SELECT message FROM logs', start: Date.now() - 3600_000 }, headers: forged });
     expectSafe(r, 'forged query');
@@ -229,7 +238,10 @@ describe('attack: headers', () => {
       const q = await asEvil('/v1/query', { body: { query: 'filter message = "FORGED-TENANT"', start: Date.now() - 3600_000 } });
       return q.body.rows?.length === 1 ? true : undefined;
     }, 15_000);
-    const a = await call(`${stack.url}/v1/query`, { body: { query: 'filter message = "FORGED-TENANT"', start: Date.now() - 3600_000 }, headers: { ...auth(ACME) } });
+    const a = await call(`${stack.url}/v1/query`, {
+      body: { query: 'filter message = "FORGED-TENANT"', start: Date.now() - 3600_000 },
+      headers: { ...auth(ACME) },
+    });
     expect(a.status).toBe(200);
     expect(a.body.rows).toEqual([]);
   });
@@ -257,7 +269,11 @@ describe('attack: keys and tokens', () => {
         [{ authorization: 'Splunk wrong-key-0123456789' }, 403],
         [{ authorization: `Basic ${Buffer.from(`x:${EVIL}x`).toString('base64')}` }, 403],
       ] as const) {
-        const res = await fetch(`${stack.url}${path}`, { method: route.method, headers: { ...headers, 'content-type': 'application/json' }, ...(body ? { body } : {}) });
+        const res = await fetch(`${stack.url}${path}`, {
+          method: route.method,
+          headers: { ...headers, 'content-type': 'application/json' },
+          ...(body ? { body } : {}),
+        });
         const text = await res.text();
         expect(res.status, `${route.method} ${path} ${JSON.stringify(headers)}`).toBe(want);
         if (route.method !== 'HEAD') expect(JSON.parse(text).message, `${route.method} ${path}`).toMatch(/key/);

@@ -49,7 +49,10 @@ describe('sluice normalize', () => {
     const r = await run(['normalize', file]);
     await cleanup();
     expect(r.code).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // Lines that do not start an event (the stack trace, the odd-bytes lines) join the event before them.
     expect(events.map((e) => e.format)).toEqual(['text', 'json', 'syslog3164', 'clf']);
     expect(events[2].message).toContain('not\u0000quite');
@@ -57,9 +60,24 @@ describe('sluice normalize', () => {
     expect(events[0]).toMatchObject({ level: 'error', ts: '2024-05-01T12:00:00.001000Z', source: file });
     expect(events[0].message).toContain('at com.acme.App.main');
     expect(events[1]).toMatchObject({ level: 'warn', service: 'api', message: 'json line' });
-    for (const e of events) expect(Object.keys(e).sort()).toEqual(
-      ['attributes', 'event_id', 'format', 'host', 'ingested_at', 'level', 'message', 'service', 'severity', 'source', 'span_id', 'tags', 'trace_id', 'ts', 'ts_inferred'],
-    );
+    for (const e of events)
+      expect(Object.keys(e).sort()).toEqual([
+        'attributes',
+        'event_id',
+        'format',
+        'host',
+        'ingested_at',
+        'level',
+        'message',
+        'service',
+        'severity',
+        'source',
+        'span_id',
+        'tags',
+        'trace_id',
+        'ts',
+        'ts_inferred',
+      ]);
   });
 
   it('reads standard input with -', async () => {
@@ -103,7 +121,11 @@ describe('sluice ingest', () => {
     expect(r.code).toBe(0);
     const rows = await eventually(async () => {
       const q = await call(`${stack.url}/v1/query`, {
-        body: { sql: "SELECT count(*), count(*) FILTER (WHERE message LIKE '%ValueError%') FROM logs", start: '2024-05-01T00:00:00Z', end: '2024-05-02T00:00:00Z' },
+        body: {
+          sql: "SELECT count(*), count(*) FILTER (WHERE message LIKE '%ValueError%') FROM logs",
+          start: '2024-05-01T00:00:00Z',
+          end: '2024-05-02T00:00:00Z',
+        },
       });
       return q.body.rows?.[0]?.[0] === 300 ? q.body.rows[0] : undefined;
     });
@@ -115,8 +137,14 @@ describe('sluice query', () => {
   it('runs a pipeline query against a server and prints a table, JSON lines or CSV', async () => {
     const stack = await startTestStack({ SLUICE_API_KEYS: 'cli-query-key1:acme:ingest+query', SLUICE_QUERY_WAIT_MS: '0' });
     try {
-      const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ level: i % 3 === 0 ? 'error' : 'info', service: i % 2 ? 'api' : 'web', msg: `m${i}, "quoted"` }));
-      await call(`${stack.url}/v1/logs`, { method: 'POST', raw: lines.join('\n'), headers: { authorization: 'Bearer cli-query-key1', 'content-type': 'application/x-ndjson' } });
+      const lines = Array.from({ length: 30 }, (_, i) =>
+        JSON.stringify({ level: i % 3 === 0 ? 'error' : 'info', service: i % 2 ? 'api' : 'web', msg: `m${i}, "quoted"` }),
+      );
+      await call(`${stack.url}/v1/logs`, {
+        method: 'POST',
+        raw: lines.join('\n'),
+        headers: { authorization: 'Bearer cli-query-key1', 'content-type': 'application/x-ndjson' },
+      });
       const env = { SLUICE_URL: stack.url, SLUICE_API_KEY: 'cli-query-key1' };
       await eventually(async () => {
         const r = await run(['query', 'stats count(*) as n', '--since', '1h', '--format', 'json'], env);
@@ -142,7 +170,17 @@ describe('sluice alerts', () => {
   it('tests a rule against current data without sending, and lists rule states', async () => {
     const { dir, cleanup } = await tempDir();
     const rules = join(dir, 'alerts.yaml');
-    await writeFile(rules, ['rules:', '  - name: api-errors', '    query: filter service = "api" and level = "error"', '    window: 1h', '    condition: count >= 3', '    channels: [console, slack:ops]'].join('\n'));
+    await writeFile(
+      rules,
+      [
+        'rules:',
+        '  - name: api-errors',
+        '    query: filter service = "api" and level = "error"',
+        '    window: 1h',
+        '    condition: count >= 3',
+        '    channels: [console, slack:ops]',
+      ].join('\n'),
+    );
     const dataDir = join(dir, 'data');
     const stack = await startTestStack({ SLUICE_ALERTS_FILE: rules }, { dataDir, manualAlerts: true });
     try {

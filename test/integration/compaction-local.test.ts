@@ -19,7 +19,9 @@ describe('local compaction', () => {
   it('merges the batch files of a closed hour while the server runs, and queries still see every event once', async () => {
     // Three requests, each flushed into its own batch file (SLUICE_FLUSH_MS=200 in the test stack).
     for (let r = 0; r < 3; r++) {
-      const body = Array.from({ length: N / 3 }, (_, i) => JSON.stringify({ timestamp: new Date(HOUR_START + (i * 3 + r) * 60_000).toISOString(), message: `m${r}-${i}` })).join('\n');
+      const body = Array.from({ length: N / 3 }, (_, i) =>
+        JSON.stringify({ timestamp: new Date(HOUR_START + (i * 3 + r) * 60_000).toISOString(), message: `m${r}-${i}` }),
+      ).join('\n');
       expect((await call(`${stack.url}/v1/logs`, { method: 'POST', raw: body, headers: { 'content-type': 'application/x-ndjson' } })).status).toBe(202);
       await stack.writer.drain();
     }
@@ -31,7 +33,13 @@ describe('local compaction', () => {
     }
     expect(files).toEqual([expect.stringMatching(/^compact-[0-9a-f]{16}-0\.parquet$/)]);
     expect(stack.logger.entries.filter((e) => e.message === 'compacted').length).toBeGreaterThanOrEqual(1);
-    const q = await call(`${stack.url}/v1/query`, { body: { query: 'stats count(*) as n, count_distinct(message) as distinct_messages', start: new Date(HOUR_START).toISOString(), end: new Date(HOUR_START + 3_600_000).toISOString() } });
+    const q = await call(`${stack.url}/v1/query`, {
+      body: {
+        query: 'stats count(*) as n, count_distinct(message) as distinct_messages',
+        start: new Date(HOUR_START).toISOString(),
+        end: new Date(HOUR_START + 3_600_000).toISOString(),
+      },
+    });
     expect(q.status).toBe(200);
     expect(q.body.rows).toEqual([[N, N]]);
   });

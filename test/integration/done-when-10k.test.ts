@@ -20,7 +20,13 @@ describe('local stack with default settings', () => {
     cleanup = tmp.cleanup;
     server = await startChildServer({ SLUICE_DATA_DIR: tmp.dir });
     const lines = Array.from({ length: 10_000 }, (_, i) =>
-      JSON.stringify({ ts: new Date().toISOString(), level: i % 10 === 0 ? 'error' : 'info', service: `svc-${i % 7}`, msg: `request ${i} done`, duration_ms: i % 500 }),
+      JSON.stringify({
+        ts: new Date().toISOString(),
+        level: i % 10 === 0 ? 'error' : 'info',
+        service: `svc-${i % 7}`,
+        msg: `request ${i} done`,
+        duration_ms: i % 500,
+      }),
     );
     for (const chunk of [lines.slice(0, 4000), lines.slice(4000, 8000), lines.slice(8000)]) {
       const r = await call(`${server.url}/v1/logs`, { method: 'POST', raw: chunk.join('\n'), headers: { 'content-type': 'application/x-ndjson' } });

@@ -150,7 +150,10 @@ describe('fault injection (in-process local stack)', () => {
     await expectAllStoredOnce(stack.url, 'spool-full', acked1 + (r2.body.accepted as number));
     // The refused request's events were never stored: nothing half-acknowledged.
     const r = await call(`${stack.url}/v1/query`, {
-      body: { sql: `SELECT count(*) FROM logs WHERE attributes['run'] = 'spool-full' AND CAST(attributes['n'] AS INTEGER) BETWEEN 1000 AND 1999`, start: Date.now() - 3600_000 },
+      body: {
+        sql: `SELECT count(*) FROM logs WHERE attributes['run'] = 'spool-full' AND CAST(attributes['n'] AS INTEGER) BETWEEN 1000 AND 1999`,
+        start: Date.now() - 3600_000,
+      },
     });
     expect(Number(r.body.rows[0][0])).toBe(0);
   });
@@ -168,7 +171,12 @@ describe('fault injection (in-process local stack)', () => {
     await expectAllStoredOnce(stack.url, 'poison', 40);
     const dead = await eventually(async () => {
       const text = await readFile(join(stack!.deps.dataDir, 'spool', 'dead-letter.ndjson'), 'utf8').catch(() => '');
-      return text.trim() ? text.trim().split('\n').map((l) => JSON.parse(l)) : undefined;
+      return text.trim()
+        ? text
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l))
+        : undefined;
     }, 20_000);
     expect(dead).toHaveLength(1);
     expect(dead[0].reason).toMatch(/cannot encode this event/);

@@ -12,7 +12,18 @@ const notification: Notification = {
   subject: '[FIRING] errors (acme): count = 42',
   text: '[FIRING] errors (acme): count = 42\n\nSample lines:\n  boom',
   attributes: { rule: 'errors', tenant: 'acme', state: 'firing' },
-  alert: { rule: 'errors', tenant: 'acme', state: 'firing', condition: 'count > 10', value: 42, windowStart: 'a', windowEnd: 'b', samples: ['boom'], query: 'filter level = "error"', link: 'https://ui/q' },
+  alert: {
+    rule: 'errors',
+    tenant: 'acme',
+    state: 'firing',
+    condition: 'count > 10',
+    value: 42,
+    windowStart: 'a',
+    windowEnd: 'b',
+    samples: ['boom'],
+    query: 'filter level = "error"',
+    link: 'https://ui/q',
+  },
 };
 
 describe('Slack notifier', () => {

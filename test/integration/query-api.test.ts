@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, eventually, startTestStack } from '../helpers/local-stack.js';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
-const KEYS = ['acme-ingest-k1:acme:ingest', 'acme-query-k1:acme:query', 'acme-admin-k1:acme:ingest+query+admin', 'globex-admin-k1:globex:ingest+query+admin'].join(',');
+const KEYS = [
+  'acme-ingest-k1:acme:ingest',
+  'acme-query-k1:acme:query',
+  'acme-admin-k1:acme:ingest+query+admin',
+  'globex-admin-k1:globex:ingest+query+admin',
+].join(',');
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe('query API', () => {
@@ -13,10 +18,20 @@ describe('query API', () => {
   beforeAll(async () => {
     // A wait budget of 0: every query answers 202 with a token first, so the polling path is exercised.
     stack = await startTestStack({ SLUICE_API_KEYS: KEYS, SLUICE_QUERY_WAIT_MS: '0' });
-    const lines = Array.from({ length: 1500 }, (_, i) => JSON.stringify({ level: i % 3 === 0 ? 'error' : 'info', service: `svc-${i % 4}`, msg: `event ${i}`, n: i }));
-    const r = await call(`${stack.url}/v1/logs`, { method: 'POST', raw: lines.join('\n'), headers: { ...auth('acme-ingest-k1'), 'content-type': 'application/x-ndjson' } });
+    const lines = Array.from({ length: 1500 }, (_, i) =>
+      JSON.stringify({ level: i % 3 === 0 ? 'error' : 'info', service: `svc-${i % 4}`, msg: `event ${i}`, n: i }),
+    );
+    const r = await call(`${stack.url}/v1/logs`, {
+      method: 'POST',
+      raw: lines.join('\n'),
+      headers: { ...auth('acme-ingest-k1'), 'content-type': 'application/x-ndjson' },
+    });
     expect(r.status).toBe(202);
-    await call(`${stack.url}/v1/logs`, { method: 'POST', raw: '{"msg":"globex only","level":"error"}', headers: { ...auth('globex-admin-k1'), 'content-type': 'application/json' } });
+    await call(`${stack.url}/v1/logs`, {
+      method: 'POST',
+      raw: '{"msg":"globex only","level":"error"}',
+      headers: { ...auth('globex-admin-k1'), 'content-type': 'application/json' },
+    });
     await eventually(async () => {
       const s = await call(`${stack.url}/v1/receipts/${r.body.receipt}`, { headers: auth('acme-ingest-k1') });
       return s.body.status === 'stored' ? true : undefined;
@@ -26,18 +41,25 @@ describe('query API', () => {
 
   async function finish(key: string, token: string, nextToken?: string) {
     return eventually(async () => {
-      const r = await call(`${stack.url}/v1/query/${encodeURIComponent(token)}${nextToken ? `?nextToken=${encodeURIComponent(nextToken)}` : ''}`, { headers: auth(key) });
+      const r = await call(`${stack.url}/v1/query/${encodeURIComponent(token)}${nextToken ? `?nextToken=${encodeURIComponent(nextToken)}` : ''}`, {
+        headers: auth(key),
+      });
       return r.status === 200 ? r : undefined;
     });
   }
 
   it('answers 202 with a token past the wait budget, then the rows at GET /v1/query/{token}', async () => {
-    const started = await call(`${stack.url}/v1/query`, { body: { query: 'filter level = "error" | stats count(*) as errors by service | sort service', ...range }, headers: auth('acme-query-k1') });
+    const started = await call(`${stack.url}/v1/query`, {
+      body: { query: 'filter level = "error" | stats count(*) as errors by service | sort service', ...range },
+      headers: auth('acme-query-k1'),
+    });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ status: 'running', token: expect.any(String) });
     const done = await finish('acme-query-k1', started.body.token);
     expect(done.body.columns.map((c: { name: string }) => c.name)).toEqual(['service', 'errors']);
-    expect(done.body.rows).toEqual([0, 1, 2, 3].map((s) => [`svc-${s}`, Array.from({ length: 1500 }, (_, i) => i).filter((i) => i % 3 === 0 && i % 4 === s).length]));
+    expect(done.body.rows).toEqual(
+      [0, 1, 2, 3].map((s) => [`svc-${s}`, Array.from({ length: 1500 }, (_, i) => i).filter((i) => i % 3 === 0 && i % 4 === s).length]),
+    );
     expect(done.body.stats).toMatchObject({ rows: 4, rangeHours: 2 });
     expect(done.body.stats.bytesScanned).toBeGreaterThan(0);
     expect(done.body.stats.elapsedMs).toEqual(expect.any(Number));

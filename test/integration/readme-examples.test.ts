@@ -67,9 +67,15 @@ describe('query language page examples', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startTestStack();
-    const appBody = app.map((e) => JSON.stringify({ time: new Date(e.ts).toISOString(), level: e.level, service: e.service, host: e.host, msg: e.msg, user: e.user })).join('\n');
+    const appBody = app
+      .map((e) => JSON.stringify({ time: new Date(e.ts).toISOString(), level: e.level, service: e.service, host: e.host, msg: e.msg, user: e.user }))
+      .join('\n');
     const r1 = await call(`${stack.url}/v1/logs`, { method: 'POST', raw: appBody, headers: { 'content-type': 'application/x-ndjson' } });
-    const r2 = await call(`${stack.url}/v1/logs?source=nginx`, { method: 'POST', raw: access.map(accessLine).join('\n'), headers: { 'content-type': 'text/plain' } });
+    const r2 = await call(`${stack.url}/v1/logs?source=nginx`, {
+      method: 'POST',
+      raw: access.map(accessLine).join('\n'),
+      headers: { 'content-type': 'text/plain' },
+    });
     expect([r1.body.accepted, r2.body.accepted]).toEqual([600, 400]);
     await eventually(async () => {
       const q = await call(`${stack.url}/v1/query`, { body: { query: 'stats count(*) as n', start: '-3h' } });
@@ -108,7 +114,10 @@ describe('query language page examples', () => {
     (rows) => {
       const payments = app.filter((e) => e.msg.startsWith('payment captured'));
       expect(rows[0]!.orders).toBe(payments.length);
-      expect(rows[0]!.revenue).toBeCloseTo(payments.reduce((n, e) => n + Number(/amount=([\d.]+)/.exec(e.msg)![1]), 0), 6);
+      expect(rows[0]!.revenue).toBeCloseTo(
+        payments.reduce((n, e) => n + Number(/amount=([\d.]+)/.exec(e.msg)![1]), 0),
+        6,
+      );
     },
     (rows) => {
       expect(rows.reduce((n, r) => n + r.hits, 0)).toBe(app.filter((e) => e.msg.includes('connection refused')).length);

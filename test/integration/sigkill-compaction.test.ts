@@ -99,7 +99,9 @@ async function scan(dirs: string[]): Promise<HourFiles[]> {
 }
 
 /** What the query API says about this run's events over the three hours. */
-async function stored(url: string): Promise<{ total: number; distinctIds: number; present: Set<number>; repeatedIds: number; repeatedSample: [number, number][] }> {
+async function stored(
+  url: string,
+): Promise<{ total: number; distinctIds: number; present: Set<number>; repeatedIds: number; repeatedSample: [number, number][] }> {
   const q = async (sql: string) => {
     const r = await call(`${url}/v1/query`, { body: { sql, ...RANGE, limit: 100 } });
     if (r.status !== 200) throw new Error(`query ${r.status}: ${JSON.stringify(r.body)}`);
@@ -144,7 +146,10 @@ function watch(dataDir: string) {
       }
       const hours = await scan(dirs);
       state.polls++;
-      state.maxFiles = Math.max(state.maxFiles, hours.reduce((s, h) => s + h.parquet.length, 0));
+      state.maxFiles = Math.max(
+        state.maxFiles,
+        hours.reduce((s, h) => s + h.parquet.length, 0),
+      );
       const manifests = new Set(hours.flatMap((h) => h.manifests.map((m) => `${h.hour}/${m}`)));
       for (const m of state.stale) if (!manifests.has(m)) state.stale.delete(m);
       state.manifests = manifests;
@@ -283,16 +288,21 @@ describe('SIGKILL during compaction', () => {
     server = await startChildServer({ ...env, SLUICE_COMPACT_EVERY_MS: '150', SLUICE_FLUSH_MS: '100' });
     url = server.url;
     let quietSince = 0;
-    const quiet = await eventually(async () => {
-      const hours = scanSync(dataDir);
-      const done = hours.length === HOURS && hours.every((h) => h.manifests.length === 0 && h.parquet.length > 0 && h.parquet.every((f) => f.startsWith('compact-')));
-      if (!done) {
-        quietSince = 0;
-        return undefined;
-      }
-      quietSince ||= Date.now();
-      return Date.now() - quietSince >= 600 ? hours : undefined; // several compaction periods with nothing to do
-    }, 30_000, 50).catch(() => scanSync(dataDir));
+    const quiet = await eventually(
+      async () => {
+        const hours = scanSync(dataDir);
+        const done =
+          hours.length === HOURS && hours.every((h) => h.manifests.length === 0 && h.parquet.length > 0 && h.parquet.every((f) => f.startsWith('compact-')));
+        if (!done) {
+          quietSince = 0;
+          return undefined;
+        }
+        quietSince ||= Date.now();
+        return Date.now() - quietSince >= 600 ? hours : undefined; // several compaction periods with nothing to do
+      },
+      30_000,
+      50,
+    ).catch(() => scanSync(dataDir));
     const final = await stored(url);
     await watcher.stop();
     const w = watcher.state;
@@ -312,7 +322,8 @@ describe('SIGKILL during compaction', () => {
         `batch files seen over the run ≥ ${w.batchFiles.size}, at most ${w.maxFiles} data files at once (${w.polls} listings); ${w.gone.size} batch files merged away, ${w.resurrected.size} of them written again later\n` +
         `  duration ${((Date.now() - t0) / 1000).toFixed(1)} s (kill phase ${(killPhaseMs / 1000).toFixed(1)} s)`,
     );
-    if (beforeCompaction.s.repeatedIds > 0) console.log(`[sigkill-compaction] stored twice before the final compaction (n, copies), first 20: ${JSON.stringify(beforeCompaction.s.repeatedSample)}`);
+    if (beforeCompaction.s.repeatedIds > 0)
+      console.log(`[sigkill-compaction] stored twice before the final compaction (n, copies), first 20: ${JSON.stringify(beforeCompaction.s.repeatedSample)}`);
 
     expect(acked.size).toBeGreaterThan(1000);
     expect(kills).toBe(KILLS);

@@ -6,7 +6,20 @@ const base = { name: 'errors', query: 'filter level = "error"', channels: ['cons
 
 describe('alert rules', () => {
   it('reads a complete rule with defaults filled in', () => {
-    const [r] = validateRules({ rules: [{ ...base, tenant: 'acme', schedule: 'rate(5 minutes)', window: '15m', condition: 'count > 10', cooldown: '1h', levels: ['error'], channels: ['sns', 'email:oncall@example.com', 'slack:ops'] }] });
+    const [r] = validateRules({
+      rules: [
+        {
+          ...base,
+          tenant: 'acme',
+          schedule: 'rate(5 minutes)',
+          window: '15m',
+          condition: 'count > 10',
+          cooldown: '1h',
+          levels: ['error'],
+          channels: ['sns', 'email:oncall@example.com', 'slack:ops'],
+        },
+      ],
+    });
     expect(r).toMatchObject({
       name: 'errors',
       tenant: 'acme',
@@ -52,7 +65,13 @@ describe('alert rules', () => {
   });
 
   it('parses schedules from one minute to one day, and conditions', () => {
-    expect([parseSchedule('rate(1 minute)'), parseSchedule('rate(2 hours)'), parseSchedule('rate(1 day)'), parseSchedule('rate(30 seconds)'), parseSchedule('rate(2 days)')]).toEqual([60, 7200, 86400, undefined, undefined]);
+    expect([
+      parseSchedule('rate(1 minute)'),
+      parseSchedule('rate(2 hours)'),
+      parseSchedule('rate(1 day)'),
+      parseSchedule('rate(30 seconds)'),
+      parseSchedule('rate(2 days)'),
+    ]).toEqual([60, 7200, 86400, undefined, undefined]);
     expect(parseCondition('p95_ms >= 1500.5')).toEqual({ kind: 'threshold', column: 'p95_ms', op: '>=', value: 1500.5 });
     expect(parseCondition('count(*) == 0')).toEqual({ kind: 'threshold', column: 'count(*)', op: '=', value: 0 });
     expect(parseCondition('no rows')).toEqual({ kind: 'rows', any: false });

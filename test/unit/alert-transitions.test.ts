@@ -44,7 +44,17 @@ describe('dueWindows', () => {
 
 describe('windowGroups', () => {
   it('keys groups by their non-numeric columns and compares the condition column', () => {
-    expect(windowGroups(rule(), ['service', 'n'], [['api', 5], ['web', 1], [null, 3]])).toEqual([
+    expect(
+      windowGroups(
+        rule(),
+        ['service', 'n'],
+        [
+          ['api', 5],
+          ['web', 1],
+          [null, 3],
+        ],
+      ),
+    ).toEqual([
       { key: 'service=api', value: 5, firing: true },
       { key: 'service=web', value: 1, firing: false },
       { key: 'service=', value: 3, firing: true },
@@ -58,7 +68,16 @@ describe('windowGroups', () => {
   });
 
   it('counts rows for a rows condition: the rows themselves with stats or SQL, else the count', () => {
-    expect(windowGroups(rule({ condition: 'any rows' }), ['service', 'n'], [['a', 1], ['b', 2]])).toEqual([{ key: '', value: 2, firing: true }]);
+    expect(
+      windowGroups(
+        rule({ condition: 'any rows' }),
+        ['service', 'n'],
+        [
+          ['a', 1],
+          ['b', 2],
+        ],
+      ),
+    ).toEqual([{ key: '', value: 2, firing: true }]);
     expect(windowGroups(rule({ query: 'filter level = "error"', condition: 'no rows' }), ['count'], [[0]])).toEqual([{ key: '', value: 0, firing: true }]);
   });
 });
@@ -120,26 +139,43 @@ describe('notifications', () => {
     expect(n.text).toContain('Condition: n > 2 (no longer true; value no value)');
     expect(n.text).toContain('Group:     service=web');
     expect(n.text).not.toContain('Sample lines');
-    expect(n.alert?.link).toBe(`https://ui.example/search?query=stats+count%28*%29+as+n+by+service&start=2024-05-01T09%3A59%3A00.000Z&end=2024-05-01T10%3A00%3A00.000Z`);
+    expect(n.alert?.link).toBe(
+      `https://ui.example/search?query=stats+count%28*%29+as+n+by+service&start=2024-05-01T09%3A59%3A00.000Z&end=2024-05-01T10%3A00%3A00.000Z`,
+    );
     expect(n.attributes).toEqual({ rule: 'r', tenant: 'default', state: 'resolved' });
   });
 
   it('gives a SQL rule the API call that reproduces it, and cuts the subject to 99 characters', () => {
-    const r = rule({ name: 'x'.repeat(64), query: undefined, sql: "SELECT count(*) AS n FROM logs WHERE level = 'error'", condition: 'errors_in_the_payment_service > 2' });
+    const r = rule({
+      name: 'x'.repeat(64),
+      query: undefined,
+      sql: "SELECT count(*) AS n FROM logs WHERE level = 'error'",
+      condition: 'errors_in_the_payment_service > 2',
+    });
     const n = windowNotification(r, { ...window(T, []), samples: ['a sample'] }, { key: '', value: 3, firing: true }, true);
     expect(n.subject).toHaveLength(99);
-    expect(n.text).toContain(`Reproduce: POST /v1/query {"sql": "SELECT count(*) AS n FROM logs WHERE level = 'error'", "start": "2024-05-01T09:59:00.000Z", "end": "2024-05-01T10:00:00.000Z"}`);
+    expect(n.text).toContain(
+      `Reproduce: POST /v1/query {"sql": "SELECT count(*) AS n FROM logs WHERE level = 'error'", "start": "2024-05-01T09:59:00.000Z", "end": "2024-05-01T10:00:00.000Z"}`,
+    );
     expect(n.text).toContain('Sample lines:\n  a sample');
     expect(n.alert).toMatchObject({ state: 'firing', samples: ['a sample'], query: r.sql });
   });
 
   it('writes real-time sample lines like scheduled ones, and counts what the cooldown held', () => {
     const r = rule({ query: undefined, realtime: true, match: { level: 'error' }, cooldown: '10m' });
-    const events = [makeEvent({ ts: T * 1000, level: 'error', service: null, message: 'card declined' }), makeEvent({ ts: (T + 1000) * 1000, level: 'error', message: 'again' })];
+    const events = [
+      makeEvent({ ts: T * 1000, level: 'error', service: null, message: 'card declined' }),
+      makeEvent({ ts: (T + 1000) * 1000, level: 'error', message: 'again' }),
+    ];
     const n = realtimeNotification(r, 2, 5, events);
     expect(n.subject).toBe('[FIRING] r (default): 7 matching events');
     expect(n.text).toContain('Also:      5 more matched during the 10-minute cooldown before this');
     expect(n.text).toContain('  2024-05-01T10:00:00.000000Z error -: card declined');
-    expect(n.alert).toMatchObject({ value: 7, windowStart: '2024-05-01T10:00:00.000000Z', windowEnd: '2024-05-01T10:00:01.000000Z', samples: ['card declined', 'again'] });
+    expect(n.alert).toMatchObject({
+      value: 7,
+      windowStart: '2024-05-01T10:00:00.000000Z',
+      windowEnd: '2024-05-01T10:00:01.000000Z',
+      samples: ['card declined', 'again'],
+    });
   });
 });

@@ -56,7 +56,11 @@ describe('parseApiKeys', () => {
     ['too many parts', `${SECRET_A}:extra:acme:ingest`, 'entry 1 of SLUICE_API_KEYS must look like key:tenant:scope+scope (scopes: ingest, query, admin)'],
     ['a bare key', SECRET_A, 'entry 1 of SLUICE_API_KEYS must look like key:tenant:scope+scope (scopes: ingest, query, admin)'],
     ['a short key', 'sk_1234:acme:ingest', 'entry 1 of SLUICE_API_KEYS: the key must be at least 8 characters'],
-    ['an invalid tenant', `${SECRET_A}:Acme Corp:ingest`, `entry 1 of SLUICE_API_KEYS: the tenant (second field) must be 1-63 characters of a-z, 0-9, '-', '_'`],
+    [
+      'an invalid tenant',
+      `${SECRET_A}:Acme Corp:ingest`,
+      `entry 1 of SLUICE_API_KEYS: the tenant (second field) must be 1-63 characters of a-z, 0-9, '-', '_'`,
+    ],
     ['an empty tenant', `${SECRET_A}::ingest`, `entry 1 of SLUICE_API_KEYS: the tenant (second field) must be 1-63 characters of a-z, 0-9, '-', '_'`],
     ['an unknown scope', `${SECRET_A}:acme:ingest+write`, "entry 1 of SLUICE_API_KEYS: the scopes (third field) must be ingest, query, admin joined by '+'"],
     ['no scope', `${SECRET_A}:acme:`, "entry 1 of SLUICE_API_KEYS: the scopes (third field) must be ingest, query, admin joined by '+'"],

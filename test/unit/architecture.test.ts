@@ -48,7 +48,7 @@ function reachable(entry: string, { dynamic = true } = {}): string[] {
 function localImports(file: string, { dynamic = true } = {}): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const out: string[] = [];
-    // `from '…'` imports and re-exports, side-effect imports (`import '…'`), and with `dynamic` `import('…')`.
+  // `from '…'` imports and re-exports, side-effect imports (`import '…'`), and with `dynamic` `import('…')`.
   const pattern = dynamic
     ? /(?:(?:import|export)[^'"]*?from\s+|import\s*\(\s*|^import\s+)['"](\.[^'"]+)['"]/gm
     : /(?:(?:import|export)[^'"]*?from\s+|^import\s+)['"](\.[^'"]+)['"]/gm;
@@ -83,12 +83,30 @@ const RULES: { from: string; mayImport: string[] }[] = [
   // The AWS root never reaches local-mode adapters (they would end up in the Lambda bundles).
   {
     from: 'lambdas/runtime/aws-deps/',
-    mayImport: ['shared/domain/', 'shared/ports/', 'shared/services/', 'shared/config/', 'shared/adapters/aws/', 'shared/adapters/http/', 'shared/adapters/log-notifier', 'lambdas/runtime/', ...HANDLER_FACTORIES],
+    mayImport: [
+      'shared/domain/',
+      'shared/ports/',
+      'shared/services/',
+      'shared/config/',
+      'shared/adapters/aws/',
+      'shared/adapters/http/',
+      'shared/adapters/log-notifier',
+      'lambdas/runtime/',
+      ...HANDLER_FACTORIES,
+    ],
   },
   // Local mode: one process running the same handler factories with the local composition root.
   {
     from: 'lambdas/local/',
-    mayImport: ['shared/', 'lambdas/local/', 'lambdas/runtime/local-deps', 'lambdas/runtime/api-gateway', 'lambdas/runtime/alert-rules-file', 'lambdas/runtime/local-alerts', ...HANDLER_FACTORIES],
+    mayImport: [
+      'shared/',
+      'lambdas/local/',
+      'lambdas/runtime/local-deps',
+      'lambdas/runtime/api-gateway',
+      'lambdas/runtime/alert-rules-file',
+      'lambdas/runtime/local-alerts',
+      ...HANDLER_FACTORIES,
+    ],
   },
   { from: 'infra/', mayImport: ['shared/domain/', 'shared/config/', 'infra/'] },
   // The command-line client: the HTTP API for ingest and query, domain code for `normalize` (what the
@@ -149,7 +167,11 @@ describe('architecture', () => {
   it('imports the AWS SDK and Powertools only in shared/adapters/aws/ and lambdas/runtime/aws-deps/', () => {
     const offenders = [...files('shared'), ...files('lambdas'), ...files('cli')]
       .filter((f) => !f.startsWith(join('shared', 'adapters', 'aws')) && !f.startsWith(join('lambdas', 'runtime', 'aws-deps')))
-      .flatMap((f) => packageImports(f).filter((p) => /^(@aws-sdk|@smithy|@aws-lambda-powertools)\//.test(p)).map((p) => `${f} → ${p}`));
+      .flatMap((f) =>
+        packageImports(f)
+          .filter((p) => /^(@aws-sdk|@smithy|@aws-lambda-powertools)\//.test(p))
+          .map((p) => `${f} → ${p}`),
+      );
     expect(offenders).toEqual([]);
   });
 
@@ -169,7 +191,14 @@ describe('architecture', () => {
 
   it("each Lambda entry reaches only its own role's heavy dependencies (bundle size, cold start)", () => {
     const HEAVY = /^(dt-sql-parser|apache-arrow|parquet-wasm|@aws-sdk\/client-athena)(?:\/|$)/;
-    const heavy = (entry: string) => [...new Set(reachable(entry).flatMap(packageImports).flatMap((p) => HEAVY.exec(p)?.[1] ?? []))].sort();
+    const heavy = (entry: string) =>
+      [
+        ...new Set(
+          reachable(entry)
+            .flatMap(packageImports)
+            .flatMap((p) => HEAVY.exec(p)?.[1] ?? []),
+        ),
+      ].sort();
     expect(heavy('lambdas/api/ingest.handler.ts')).toEqual([]);
     expect(heavy('lambdas/api/authorizer.handler.ts')).toEqual([]);
     expect(heavy('lambdas/writer/batch-writer.handler.ts')).toEqual(['apache-arrow', 'parquet-wasm']);
@@ -192,7 +221,7 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 
-  it("imports zod as a namespace (import * as z), so a bundle takes only the schemas it uses", () => {
+  it('imports zod as a namespace (import * as z), so a bundle takes only the schemas it uses', () => {
     // `import { z } from 'zod'` hands esbuild the whole namespace object: every locale, JSON Schema
     // conversion and the rest of zod, ~360 KB more in each Lambda bundle.
     const offenders = [...files('shared'), ...files('lambdas'), ...files('infra'), ...files('cli')].filter((f) =>
@@ -209,7 +238,9 @@ describe('architecture', () => {
   });
 
   it('never imports test fixtures or helpers from production code', () => {
-    const offenders = [...files('shared'), ...files('lambdas'), ...files('infra'), ...files('cli')].filter((f) => localImports(f).some((t) => t.startsWith('test/')));
+    const offenders = [...files('shared'), ...files('lambdas'), ...files('infra'), ...files('cli')].filter((f) =>
+      localImports(f).some((t) => t.startsWith('test/')),
+    );
     expect(offenders).toEqual([]);
   });
 });

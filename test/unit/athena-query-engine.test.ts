@@ -77,8 +77,13 @@ function sent(): StartQueryExecutionCommandInput {
 
 const throttled = () => new TooManyRequestsException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
 const throttledQueries = () =>
-  new TooManyRequestsException({ message: 'You have exceeded the limit for the number of queries you can run concurrently', $metadata: {}, Reason: 'CONCURRENT_QUERY_LIMIT_EXCEEDED' });
-const throttling = () => new AthenaServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
+  new TooManyRequestsException({
+    message: 'You have exceeded the limit for the number of queries you can run concurrently',
+    $metadata: {},
+    Reason: 'CONCURRENT_QUERY_LIMIT_EXCEEDED',
+  });
+const throttling = () =>
+  new AthenaServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
 
 beforeEach(() => {
   athena.reset();
@@ -178,10 +183,17 @@ describe('AthenaQueryEngine.start', () => {
   });
 
   it('keeps the top-level ORDER BY and caps its LIMIT (a subquery wrapper would lose the order)', async () => {
-    await engine().start(query({ sql: 'WITH e AS (SELECT * FROM logs WHERE level = \'error\')\nSELECT service, count(*) n FROM e GROUP BY 1 ORDER BY n DESC LIMIT 5000;', limit: 50 }));
+    await engine().start(
+      query({
+        sql: "WITH e AS (SELECT * FROM logs WHERE level = 'error')\nSELECT service, count(*) n FROM e GROUP BY 1 ORDER BY n DESC LIMIT 5000;",
+        limit: 50,
+      }),
+    );
     const sql = sent().QueryString!;
-    expect(sql).toContain("\n),\n");
-    expect(sql.split('\n').slice(7).join('\n')).toBe("     e AS (SELECT * FROM logs WHERE level = 'error')\nSELECT service, count(*) n FROM e GROUP BY 1 ORDER BY n DESC LIMIT 50");
+    expect(sql).toContain('\n),\n');
+    expect(sql.split('\n').slice(7).join('\n')).toBe(
+      "     e AS (SELECT * FROM logs WHERE level = 'error')\nSELECT service, count(*) n FROM e GROUP BY 1 ORDER BY n DESC LIMIT 50",
+    );
     expect(parseTrino(sql)).toEqual({ ok: true });
   });
 
@@ -202,15 +214,21 @@ describe('AthenaQueryEngine.start', () => {
   });
 
   it('refuses mismatched placeholders, parameters on user SQL, values over 1024 characters and empty ranges', async () => {
-    await expect(engine().start(query({ trusted: true, sql: 'SELECT * FROM logs WHERE service = ?', params: [] }))).rejects.toThrow(/1 placeholders but 0 values/);
+    await expect(engine().start(query({ trusted: true, sql: 'SELECT * FROM logs WHERE service = ?', params: [] }))).rejects.toThrow(
+      /1 placeholders but 0 values/,
+    );
     await expect(engine().start(query({ params: ['x'] }))).rejects.toThrow(QueryError);
-    await expect(engine().start(query({ trusted: true, sql: 'SELECT * FROM logs WHERE message = ?', params: ['x'.repeat(1100)] }))).rejects.toThrow(/at most 1024/);
+    await expect(engine().start(query({ trusted: true, sql: 'SELECT * FROM logs WHERE message = ?', params: ['x'.repeat(1100)] }))).rejects.toThrow(
+      /at most 1024/,
+    );
     await expect(engine().start(query({ endMs: hourStart }))).rejects.toThrow(/time range is empty/);
     expect(athena).not.toHaveReceivedCommand(StartQueryExecutionCommand);
   });
 
   it('reports InvalidRequestException from Athena as a QueryError', async () => {
-    athena.on(StartQueryExecutionCommand).rejects(new InvalidRequestException({ message: 'line 8:1: mismatched input', $metadata: {}, AthenaErrorCode: 'INVALID_INPUT' }));
+    athena
+      .on(StartQueryExecutionCommand)
+      .rejects(new InvalidRequestException({ message: 'line 8:1: mismatched input', $metadata: {}, AthenaErrorCode: 'INVALID_INPUT' }));
     const err = await caught(engine().start(query()));
     expect(err).toBeInstanceOf(QueryError);
     expect(err.message).toBe('Athena refused the query: line 1:1: mismatched input');
@@ -231,7 +249,9 @@ describe('AthenaQueryEngine.status', () => {
     athena.on(GetQueryExecutionCommand).resolves(execution('failed-column'));
     const status = await engine().status(ID);
     expect(status.state).toBe('failed');
-    expect(status.error).toBe("the query failed: COLUMN_NOT_FOUND: line 2:8: Column 'servce' cannot be resolved or requester is not authorized to access requested resources");
+    expect(status.error).toBe(
+      "the query failed: COLUMN_NOT_FOUND: line 2:8: Column 'servce' cannot be resolved or requester is not authorized to access requested resources",
+    );
   });
 
   it('never shows bucket paths', async () => {
@@ -391,7 +411,12 @@ describe('AthenaQueryEngine throttling and errors', () => {
     athena.on(GetQueryResultsCommand).rejectsOnce(throttling()).rejectsOnce(throttling()).resolves(results('page2'));
     athena.on(StopQueryExecutionCommand).rejectsOnce(throttling()).resolves({});
     const e = engine();
-    await expect(e.page(ID, 'token', 10)).resolves.toMatchObject({ rows: [['worker', 12], ["o'brien", 1]] });
+    await expect(e.page(ID, 'token', 10)).resolves.toMatchObject({
+      rows: [
+        ['worker', 12],
+        ["o'brien", 1],
+      ],
+    });
     await expect(e.cancel(ID)).resolves.toBeUndefined();
     expect(sleeps).toHaveLength(4);
   });
@@ -410,7 +435,14 @@ describe('AthenaQueryEngine throttling and errors', () => {
   it('translates other SDK errors without retrying them', async () => {
     athena.on(GetQueryExecutionCommand).rejects(new InternalServerException({ message: 'Internal error', $metadata: {} }));
     expect(await caught(engine().status(ID))).toBeInstanceOf(UnavailableError);
-    athena.on(GetQueryExecutionCommand).rejects(new AthenaServiceException({ name: 'AccessDeniedException', $fault: 'client', message: 'User: arn:aws:sts::111122223333:assumed-role/x is not authorized', $metadata: {} }));
+    athena.on(GetQueryExecutionCommand).rejects(
+      new AthenaServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        message: 'User: arn:aws:sts::111122223333:assumed-role/x is not authorized',
+        $metadata: {},
+      }),
+    );
     const denied = await caught(engine().status(ID));
     expect(denied.message).toBe('Athena GetQueryExecution failed: User: <arn> is not authorized');
     expect(sleeps).toEqual([]);
@@ -431,7 +463,7 @@ describe('Trino SQL guard (user SQL)', () => {
   it.each([
     'SELECT * FROM logs',
     "select ts, message from logs where level = 'error' and message like '%timeout%' order by ts desc",
-    'WITH errors AS (SELECT * FROM logs WHERE level = \'error\'), by_service AS (SELECT service, count(*) AS n FROM errors GROUP BY service) SELECT * FROM by_service ORDER BY n DESC',
+    "WITH errors AS (SELECT * FROM logs WHERE level = 'error'), by_service AS (SELECT service, count(*) AS n FROM errors GROUP BY service) SELECT * FROM by_service ORDER BY n DESC",
     'SELECT service, n FROM (SELECT service, count(*) AS n FROM logs GROUP BY service) AS t WHERE n > 10',
     "SELECT date_trunc('minute', ts) AS minute, service, count(*), approx_percentile(CAST(attributes['duration_ms'] AS double), 0.95) FROM logs GROUP BY 1, 2 HAVING count(*) > 1",
     'SELECT tag, count(*) FROM logs CROSS JOIN UNNEST(tags) AS t(tag) GROUP BY tag',
@@ -497,18 +529,21 @@ describe('Trino SQL guard (user SQL)', () => {
 describe('parseTrino', () => {
   it.each([
     'SELECT * FROM logs WHERE ts >= from_iso8601_timestamp(?) AND element_at(attributes, ?) = ?',
-    "SELECT from_unixtime(floor(to_unixtime(ts) / 300) * 300) AS bin, approx_percentile(severity, 0.95) FROM logs GROUP BY 1 ORDER BY 1",
+    'SELECT from_unixtime(floor(to_unixtime(ts) / 300) * 300) AS bin, approx_percentile(severity, 0.95) FROM logs GROUP BY 1 ORDER BY 1',
     "SELECT regexp_extract(message, '(\\d+) ms', 1) AS ms FROM logs WHERE regexp_like(message, ?) LIMIT 10",
     "SELECT json_extract_scalar(message, '$.user') FROM logs WHERE contains(tags, 'prod')",
   ])('accepts %s', (sql) => {
     expect(parseTrino(sql)).toEqual({ ok: true });
   });
 
-  it.each(['SELECT FROM logs', 'SELECT * FROM logs WHERE', "SELECT * FROM logs WHERE message = 'unterminated", 'SELECT * FROM logs GROUP service'])('rejects %s', (sql) => {
-    const result = parseTrino(sql);
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.errors[0]).toMatch(/^line 1:\d+: /);
-  });
+  it.each(['SELECT FROM logs', 'SELECT * FROM logs WHERE', "SELECT * FROM logs WHERE message = 'unterminated", 'SELECT * FROM logs GROUP service'])(
+    'rejects %s',
+    (sql) => {
+      const result = parseTrino(sql);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.errors[0]).toMatch(/^line 1:\d+: /);
+    },
+  );
 });
 
 describe('Glue schema', () => {

@@ -134,9 +134,17 @@ describe('Lambda entries: one request each, chained', () => {
   it('authorizer → ingest → writer → query', async () => {
     // The authorizer resolves the key from the hashed keys secret.
     setEnv('authorizer');
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys: [{ hash: hashKey(KEY), tenant: 'acme', scopes: ['ingest', 'query'] }] }) });
-    const authorizer = (await coldStart<{ handler: (e: APIGatewayRequestAuthorizerEventV2) => Promise<{ isAuthorized: boolean; context: unknown }> }>('authorizer')).handler;
-    const authEvent = { headers: { authorization: `Bearer ${KEY}` }, routeKey: 'POST /v1/logs', requestContext: { http: { sourceIp: '203.0.113.9' } } } as unknown as APIGatewayRequestAuthorizerEventV2;
+    secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ keys: [{ hash: hashKey(KEY), tenant: 'acme', scopes: ['ingest', 'query'] }] }) });
+    const authorizer = (
+      await coldStart<{ handler: (e: APIGatewayRequestAuthorizerEventV2) => Promise<{ isAuthorized: boolean; context: unknown }> }>('authorizer')
+    ).handler;
+    const authEvent = {
+      headers: { authorization: `Bearer ${KEY}` },
+      routeKey: 'POST /v1/logs',
+      requestContext: { http: { sourceIp: '203.0.113.9' } },
+    } as unknown as APIGatewayRequestAuthorizerEventV2;
     expect(await authorizer(authEvent)).toEqual({ isAuthorized: true, context: { tenant: 'acme', scopes: 'ingest query', keyId: hashKey(KEY).slice(0, 8) } });
     expect((await authorizer({ ...authEvent, headers: { authorization: 'Bearer sluice_wrong' } })).isAuthorized).toBe(false);
 
@@ -146,8 +154,13 @@ describe('Lambda entries: one request each, chained', () => {
       Successful: input.Entries!.map((e) => ({ Id: e.Id!, MessageId: `msg-${e.Id}`, MD5OfMessageBody: 'x' })),
       Failed: [],
     }));
-    const ingest = (await coldStart<{ handler: (e: ApiEvent) => Promise<{ statusCode: number; body: string; headers: Record<string, string> }> }>('ingest')).handler;
-    const reply = await ingest(apiEvent('POST /v1/logs', { body: '{"level":"error","service":"api","msg":"boom","ts":"2024-05-01T10:00:00Z"}\n{"msg":"ok","ts":"2024-05-01T10:00:01Z"}' }));
+    const ingest = (await coldStart<{ handler: (e: ApiEvent) => Promise<{ statusCode: number; body: string; headers: Record<string, string> }> }>('ingest'))
+      .handler;
+    const reply = await ingest(
+      apiEvent('POST /v1/logs', {
+        body: '{"level":"error","service":"api","msg":"boom","ts":"2024-05-01T10:00:00Z"}\n{"msg":"ok","ts":"2024-05-01T10:00:01Z"}',
+      }),
+    );
     expect(reply.statusCode).toBe(202);
     const { receipt, accepted } = JSON.parse(reply.body) as { receipt: string; accepted: number };
     expect(accepted).toBe(2);
@@ -172,7 +185,11 @@ describe('Lambda entries: one request each, chained', () => {
     expect(parquet.Bucket).toBe(VALUES.bucket);
     expect(parquet.Key).toMatch(/^events\/tenant=acme\/dt=2024-05-01\/hour=10\/.+\.parquet$/);
     expect(parquet.ContentType).toBe('application/vnd.apache.parquet');
-    expect(Buffer.from(parquet.Body as Uint8Array).subarray(0, 4).toString()).toBe('PAR1');
+    expect(
+      Buffer.from(parquet.Body as Uint8Array)
+        .subarray(0, 4)
+        .toString(),
+    ).toBe('PAR1');
     const receiptPut = puts.find((p) => p.Key!.startsWith(`receipts/tenant=acme/${receipt}/`))!;
     expect(receiptPut.ContentType).toBe('application/json');
 
@@ -180,7 +197,9 @@ describe('Lambda entries: one request each, chained', () => {
     setEnv('query');
     secrets.on(GetSecretValueCommand).resolves({ SecretString: TOKEN_SECRET });
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: receiptPut.Key!, Size: 100 }], IsTruncated: false });
-    s3.on(GetObjectCommand, { Key: receiptPut.Key! }).resolves({ Body: { transformToByteArray: async () => Buffer.from(receiptPut.Body as Uint8Array) } } as never);
+    s3.on(GetObjectCommand, { Key: receiptPut.Key! }).resolves({
+      Body: { transformToByteArray: async () => Buffer.from(receiptPut.Body as Uint8Array) },
+    } as never);
     const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/athena/${name}.json`, import.meta.url), 'utf8')) as never;
     athena.on(StartQueryExecutionCommand).resolves(fixture('start-query-execution'));
     athena.on(GetQueryExecutionCommand).resolves(fixture('get-query-execution-succeeded'));
@@ -191,9 +210,20 @@ describe('Lambda entries: one request each, chained', () => {
     expect(status.statusCode).toBe(200);
     expect(JSON.parse(status.body)).toMatchObject({ status: 'stored', events: 2 });
 
-    const answer = await query(apiEvent('POST /v1/query', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'stats count(*) as n by service' }) }));
+    const answer = await query(
+      apiEvent('POST /v1/query', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'stats count(*) as n by service' }) }),
+    );
     expect(answer.statusCode).toBe(200);
-    expect(JSON.parse(answer.body)).toMatchObject({ status: 'complete', rows: [['api', 120], ['web', 75]] });
-    expect(athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input).toMatchObject({ WorkGroup: 'sluice', QueryExecutionContext: { Database: 'sluice' } });
+    expect(JSON.parse(answer.body)).toMatchObject({
+      status: 'complete',
+      rows: [
+        ['api', 120],
+        ['web', 75],
+      ],
+    });
+    expect(athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input).toMatchObject({
+      WorkGroup: 'sluice',
+      QueryExecutionContext: { Database: 'sluice' },
+    });
   });
 });

@@ -39,7 +39,10 @@ function slowStore() {
       return objects.get(key);
     },
     async list(prefix) {
-      return [...objects.keys()].filter((k) => k.startsWith(prefix)).sort().map((key) => ({ key, size: objects.get(key)!.byteLength }));
+      return [...objects.keys()]
+        .filter((k) => k.startsWith(prefix))
+        .sort()
+        .map((key) => ({ key, size: objects.get(key)!.byteLength }));
     },
     async delete(key) {
       objects.delete(key);

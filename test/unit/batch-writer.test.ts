@@ -13,7 +13,12 @@ const H = 3600 * 1e6;
 const t0 = Date.UTC(2024, 4, 1, 23, 30) * 1000; // 23:30 UTC, so +1h crosses a day
 
 function records(tenant: string, receipt: string, events: LogEvent[], idPrefix: string): QueueRecord[] {
-  return packMessages(tenant, receipt, events.map((e) => JSON.stringify(e)), 1 << 20).map((body, i) => ({ id: `${idPrefix}-${i}`, body, attempt: 1 }));
+  return packMessages(
+    tenant,
+    receipt,
+    events.map((e) => JSON.stringify(e)),
+    1 << 20,
+  ).map((body, i) => ({ id: `${idPrefix}-${i}`, body, attempt: 1 }));
 }
 
 describe('batch writer', () => {
@@ -67,7 +72,12 @@ describe('batch writer', () => {
 
   it('writes a receipt part per message naming its files, after the files', async () => {
     const events = Array.from({ length: 50 }, (_, i) => makeEvent({ ts: t0 + i * 60e6, message: 'x'.repeat(100) }));
-    const bodies = packMessages('acme', 'R9', events.map((e) => JSON.stringify(e)), 2000);
+    const bodies = packMessages(
+      'acme',
+      'R9',
+      events.map((e) => JSON.stringify(e)),
+      2000,
+    );
     expect(bodies.length).toBeGreaterThan(1);
     const result = await writer().writeBatch(bodies.map((body, i) => ({ id: `m${i}`, body, attempt: 1 })));
     const parts = await store.list('receipts/tenant=acme/R9/');

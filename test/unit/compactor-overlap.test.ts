@@ -83,11 +83,15 @@ describe('compactor: overlapping runs', () => {
         return store.get(k);
       },
     };
-    const runA = makeCompactor({ ...options, store: storeA }).run().finally(() => aDone.open());
+    const runA = makeCompactor({ ...options, store: storeA })
+      .run()
+      .finally(() => aDone.open());
     await aWroteFirst.opened;
     // B either leaves the partition to A (the fix) or reads an input after its recovery (the bug): either
     // way A resumes.
-    const runB = makeCompactor({ ...options, store: storeB }).run().finally(() => aResume.open());
+    const runB = makeCompactor({ ...options, store: storeB })
+      .run()
+      .finally(() => aResume.open());
     const [, b] = await Promise.all([runA, runB]);
     expect(b).toMatchObject({ partitions: 0, failed: 0 });
 

@@ -184,10 +184,21 @@ describe('compactor', () => {
     expect(await rowGroupCount(big)).toBe(2);
     await store.put(`${prefix}20240501100000-big.parquet`, big);
     // The last event of the big file again (a redelivery: same id, same ts) and a new one.
-    await store.put(`${prefix}20240501100001-small.parquet`, encodeParquet([{ ...many.at(-1)!, message: 'again' }, makeEvent({ ts: (t0 + 7) * 1000, event_id: 's-1' })]));
+    await store.put(
+      `${prefix}20240501100001-small.parquet`,
+      encodeParquet([{ ...many.at(-1)!, message: 'again' }, makeEvent({ ts: (t0 + 7) * 1000, event_id: 's-1' })]),
+    );
     const result = await makeCompactor({ store, clock: later, logger: new MemoryLogger(), sliceEvents: 100_000 }).run();
     expect(result).toMatchObject({ inputFiles: 2, outputFiles: 1, duplicatesDropped: 1 });
-    const [row] = (await runToEnd(engine, { tenant: 'acme', sql: `SELECT count(*), count(DISTINCT event_id), count(*) FILTER (event_id = '${many.at(-1)!.event_id}') FROM logs`, startMs: t0, endMs: t0 + HOUR, limit: 10 })).rows;
+    const [row] = (
+      await runToEnd(engine, {
+        tenant: 'acme',
+        sql: `SELECT count(*), count(DISTINCT event_id), count(*) FILTER (event_id = '${many.at(-1)!.event_id}') FROM logs`,
+        startMs: t0,
+        endMs: t0 + HOUR,
+        limit: 10,
+      })
+    ).rows;
     expect(row!.map(Number)).toEqual([600_001, 600_001, 1]);
   }, 60_000);
 
@@ -232,7 +243,11 @@ describe('compactor', () => {
   it('a batch file joins a job only once its batch is settleMs old, so a rewrite of it finds it still there', async () => {
     await seed();
     // A replayed batch's file, named as the writer names it: its first ingest 30 minutes before now.
-    const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = (ms: number) =>
+      new Date(ms)
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
     const young = `${prefix}${stamp(later.now() - 30 * 60_000)}-0123abcd.parquet`;
     const late = makeEvent({ ts: (t0 + 5 * 60_000) * 1000, event_id: 'late-young' });
     await store.put(young, encodeParquet([late]));
@@ -332,7 +347,10 @@ describe('makeCompactHandler', () => {
 
   it('in Lambda, starts no job in the last JOB_TIME_RESERVE_MS of the invocation', async () => {
     let deadline: number | undefined;
-    const handler = makeCompactHandler({ compactor: { compactPartition: async () => result, run: async (opts) => ((deadline = opts?.deadline), { ...result, failed: 0 }) }, logger });
+    const handler = makeCompactHandler({
+      compactor: { compactPartition: async () => result, run: async (opts) => ((deadline = opts?.deadline), { ...result, failed: 0 }) },
+      logger,
+    });
     const before = Date.now();
     await handler(undefined, { getRemainingTimeInMillis: () => 15 * 60_000 });
     expect(deadline! - before).toBeGreaterThanOrEqual(15 * 60_000 - JOB_TIME_RESERVE_MS - 50);
@@ -345,7 +363,18 @@ describe('makeCompactHandler', () => {
 describe('decodeParquet', () => {
   it('reads back exactly what encodeParquet wrote (µs timestamps, nulls, maps, lists, UTF-8), sorted by ts', () => {
     const events = [
-      makeEvent({ ts: 1_714_557_600_123_457, ingested_at: 1_714_557_600_999_999, level: null, severity: null, host: null, attributes: { 'a.b': '1', empty: '', 'ünï': 'cödé' }, tags: ['x', 'y'], trace_id: 't', span_id: 's', ts_inferred: true }),
+      makeEvent({
+        ts: 1_714_557_600_123_457,
+        ingested_at: 1_714_557_600_999_999,
+        level: null,
+        severity: null,
+        host: null,
+        attributes: { 'a.b': '1', empty: '', ünï: 'cödé' },
+        tags: ['x', 'y'],
+        trace_id: 't',
+        span_id: 's',
+        ts_inferred: true,
+      }),
       makeEvent({ ts: 1_714_557_600_000_001, message: 'first ✓', attributes: {}, tags: [] }),
       ...Array.from({ length: 500 }, (_, i) => makeEvent({ ts: 1_714_557_601_000_000 + i, attributes: { i: String(i) }, tags: i % 2 ? ['odd'] : [] })),
     ];

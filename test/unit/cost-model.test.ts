@@ -133,12 +133,20 @@ describe('line items, one at a time', () => {
 
   it('Athena: a large query pays for the columns it reads of the hours in its window', () => {
     // 1,000 GB/day of raw logs at 0.1 → 100 GB of Parquet a day; 24 h × 0.5 of the columns = 50 GB.
-    const out = costModel({ ...simple, rawGbPerDay: 1000, parquetBytesPerRawByte: 0.1, queries: [{ name: 'day', perDay: 1, windowHours: 24, columnFraction: 0.5 }] });
+    const out = costModel({
+      ...simple,
+      rawGbPerDay: 1000,
+      parquetBytesPerRawByte: 0.1,
+      queries: [{ name: 'day', perDay: 1, windowHours: 24, columnFraction: 0.5 }],
+    });
     expect(find(out.sluice, 'Athena', /scanned/).quantity).toBeCloseTo((50 * GB * M) / TB, 6);
   });
 
   it('S3 storage: Standard until the transition, the transition class until expiry', () => {
-    expect(storageGbMonths(1, { eventsTransitionDays: 30, eventsExpireDays: 365, eventsTransitionStorageClass: 'STANDARD_IA' })).toMatchObject({ standard: 30, transitioned: 335 });
+    expect(storageGbMonths(1, { eventsTransitionDays: 30, eventsExpireDays: 365, eventsTransitionStorageClass: 'STANDARD_IA' })).toMatchObject({
+      standard: 30,
+      transitioned: 335,
+    });
     const out = costModel({ ...simple, parquetBytesPerRawByte: 0.1 });
     expect(find(out.sluice, 'S3', /Standard-IA, days/).quantity).toBeCloseTo(0.1 * 335, 9);
     expect(find(out.sluice, 'S3', /Standard-IA, days/).usd).toBeCloseTo(0.1 * 335 * 0.0125, 9);
@@ -179,7 +187,10 @@ describe('CloudWatch Logs for the same volume', () => {
   });
 
   it('the totals are the sums of the lines, and the ratio is CloudWatch over Sluice', () => {
-    expect(out.sluice.totalUsd).toBeCloseTo(out.sluice.lines.reduce((s, l) => s + l.usd, 0), 9);
+    expect(out.sluice.totalUsd).toBeCloseTo(
+      out.sluice.lines.reduce((s, l) => s + l.usd, 0),
+      9,
+    );
     expect(out.ratio).toBeCloseTo(out.cloudwatch.totalUsd / out.sluice.totalUsd, 12);
   });
 });

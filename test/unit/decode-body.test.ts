@@ -98,9 +98,7 @@ describe('decodeLogsBody: NDJSON', () => {
   });
 
   it('reports a boolean line with its type', () => {
-    expect(decodeLogsBody('true', 'ndjson')).toEqual([
-      { index: 0, kind: 'error', reason: 'line 1 must be a JSON object or a string, got a boolean' },
-    ]);
+    expect(decodeLogsBody('true', 'ndjson')).toEqual([{ index: 0, kind: 'error', reason: 'line 1 must be a JSON object or a string, got a boolean' }]);
   });
 });
 
@@ -132,9 +130,7 @@ describe('decodeLogsBody: JSON', () => {
   });
 
   it('turns a scalar document into one error or text record', () => {
-    expect(decodeLogsBody('42', 'json')).toEqual([
-      { index: 0, kind: 'error', reason: 'body must be a JSON object or a string, got a number' },
-    ]);
+    expect(decodeLogsBody('42', 'json')).toEqual([{ index: 0, kind: 'error', reason: 'body must be a JSON object or a string, got a number' }]);
     expect(decodeLogsBody('"just text"', 'json')).toEqual([{ index: 0, kind: 'text', line: 'just text' }]);
   });
 
@@ -149,7 +145,9 @@ describe('decodeLogsBody: JSON', () => {
   it('rejects a single invalid JSON document with an actionable BadRequestError', () => {
     const err = thrown(() => decodeLogsBody('{"a":1', 'json'));
     expect(err).toBeInstanceOf(BadRequestError);
-    expect(err.message).toMatch(/^body is not valid JSON \(.+\); send one JSON object, an array of objects, or NDJSON with content-type application\/x-ndjson$/);
+    expect(err.message).toMatch(
+      /^body is not valid JSON \(.+\); send one JSON object, an array of objects, or NDJSON with content-type application\/x-ndjson$/,
+    );
   });
 
   it('does not treat a broken multi-line body as NDJSON unless its first line starts an object', () => {

@@ -105,7 +105,16 @@ describe('documentation links', () => {
 
   it('slugs headings as GitHub does', () => {
     const slugs = headingSlugs(
-      ['# Durability: nothing acknowledged is lost, nothing is stored twice', '## `POST /v1/logs`', '## Syslog (local mode)', '## Notes', '## Notes', '```', '# not a heading', '```'].join('\n'),
+      [
+        '# Durability: nothing acknowledged is lost, nothing is stored twice',
+        '## `POST /v1/logs`',
+        '## Syslog (local mode)',
+        '## Notes',
+        '## Notes',
+        '```',
+        '# not a heading',
+        '```',
+      ].join('\n'),
     );
     expect([...slugs]).toEqual(['durability-nothing-acknowledged-is-lost-nothing-is-stored-twice', 'post-v1logs', 'syslog-local-mode', 'notes', 'notes-1']);
   });

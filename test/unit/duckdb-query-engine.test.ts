@@ -98,9 +98,16 @@ describe('DuckDbQueryEngine', () => {
   });
 
   it.each([
-    ['a CTE named like a file path (absolute)', () => `SELECT tenant, message FROM '${root}/events/*/*/*/*.parquet', (WITH "${root}/events/*/*/*/*.parquet" AS (SELECT 1) SELECT 1) t`],
+    [
+      'a CTE named like a file path (absolute)',
+      () => `SELECT tenant, message FROM '${root}/events/*/*/*/*.parquet', (WITH "${root}/events/*/*/*/*.parquet" AS (SELECT 1) SELECT 1) t`,
+    ],
     ['a CTE named like a glob', () => `SELECT * FROM "events/*/*/*/*.parquet", (WITH "events/*/*/*/*.parquet" AS (SELECT 1) SELECT 1) t`],
-    ['a CTE in an inner scope shadowing a file name', () => `WITH x AS (SELECT 1) SELECT * FROM (WITH "${root}/events/tenant=globex/dt=2024-05-01/hour=10/a.parquet" AS (SELECT 1) SELECT 1), "${root}/events/tenant=globex/dt=2024-05-01/hour=10/a.parquet"`],
+    [
+      'a CTE in an inner scope shadowing a file name',
+      () =>
+        `WITH x AS (SELECT 1) SELECT * FROM (WITH "${root}/events/tenant=globex/dt=2024-05-01/hour=10/a.parquet" AS (SELECT 1) SELECT 1), "${root}/events/tenant=globex/dt=2024-05-01/hour=10/a.parquet"`,
+    ],
     ['a quoted table name', () => 'SELECT * FROM "logs.parquet"'],
   ])('refuses %s (a reviewer’s cross-tenant read)', async (_name, sql) => {
     const err = await run(sql()).catch((e: unknown) => e);

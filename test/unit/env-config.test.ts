@@ -165,7 +165,12 @@ describe('readLocalConfig', () => {
     const err = errorOf({ PORT: 'nope', SLUICE_LOG_LEVEL: 'loud', SLUICE_HOST: 'localhost' });
     const lines = err.message.split('\n');
     expect(lines[0]).toBe('invalid environment:');
-    expect(lines.slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['PORT', 'SLUICE_LOG_LEVEL']);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.trim().split(':')[0])
+        .sort(),
+    ).toEqual(['PORT', 'SLUICE_LOG_LEVEL']);
   });
 
   it('reads process.env by default', () => {
@@ -189,7 +194,12 @@ describe('docs/configuration.md', () => {
     const page = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     const section = page.slice(page.indexOf('## Local mode'), page.indexOf('\n## ', page.indexOf('## Local mode') + 1));
     // The first cell of each table row names one or more variables: | `SLUICE_SMTP_URL`, `SLUICE_SMTP_FROM` | …
-    const documented = new Set(section.split('\n').filter((l) => l.startsWith('| `')).flatMap((l) => [...l.split('|')[1]!.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]!)));
+    const documented = new Set(
+      section
+        .split('\n')
+        .filter((l) => l.startsWith('| `'))
+        .flatMap((l) => [...l.split('|')[1]!.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]!)),
+    );
     const local = Object.values(VARIABLES)
       .filter((v) => (v.readers as readonly string[]).includes('local'))
       .map((v) => v.name);

@@ -25,16 +25,32 @@ function assertValidEvent(e: LogEvent): void {
 /** Text that looks like logs often enough to reach the parsers' deeper branches. */
 const logish = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }),
-  fc.tuple(
-    fc.constantFrom('2024-05-01 12:00:00,123 ', 'Jun 14 15:16:01 ', '<13>', '<34>1 2003-10-11T22:14:15.003Z ', '081109 203615 ', '[Sun Dec 04 04:47:44 2005] ', '03-17 16:13:38.811 ', '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1 ', 'I0514 12:34:56.789012 1 a.go:1] ', ''),
-    fc.constantFrom('INFO ', '[error] ', 'W ', 'host app[1]: ', '- WARN [x[y]] - ', 'level=warn msg="', '[', '{', ''),
-    fc.string({ unit: 'grapheme', maxLength: 200 }),
-  ).map(([a, b, c]) => a + b + c),
+  fc
+    .tuple(
+      fc.constantFrom(
+        '2024-05-01 12:00:00,123 ',
+        'Jun 14 15:16:01 ',
+        '<13>',
+        '<34>1 2003-10-11T22:14:15.003Z ',
+        '081109 203615 ',
+        '[Sun Dec 04 04:47:44 2005] ',
+        '03-17 16:13:38.811 ',
+        '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1 ',
+        'I0514 12:34:56.789012 1 a.go:1] ',
+        '',
+      ),
+      fc.constantFrom('INFO ', '[error] ', 'W ', 'host app[1]: ', '- WARN [x[y]] - ', 'level=warn msg="', '[', '{', ''),
+      fc.string({ unit: 'grapheme', maxLength: 200 }),
+    )
+    .map(([a, b, c]) => a + b + c),
 );
 
 describe('normalizer properties', () => {
   it('any text line becomes a valid event', () => {
-    fc.assert(fc.property(logish, (line) => assertValidEvent(normalizeTextLine(line, 0, ctx))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(logish, (line) => assertValidEvent(normalizeTextLine(line, 0, ctx))),
+      { numRuns: 3000 },
+    );
   });
 
   it('any JSON value that is an object becomes a valid event', () => {
@@ -84,7 +100,11 @@ describe('body decoder properties', () => {
   it('any body either decodes into records (events or reasoned rejections) or is refused as a whole with a reason', () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.string({ unit: 'binary', maxLength: 2000 }), fc.json({ maxDepth: 4 }), fc.array(fc.json({ maxDepth: 3 }), { maxLength: 20 }).map((a) => a.join('\n'))),
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 2000 }),
+          fc.json({ maxDepth: 4 }),
+          fc.array(fc.json({ maxDepth: 3 }), { maxLength: 20 }).map((a) => a.join('\n')),
+        ),
         fc.constantFrom(...kinds),
         (body, kind) => {
           let records;
@@ -108,14 +128,18 @@ describe('body decoder properties', () => {
 
   it('truncated JSON in NDJSON is a per-line rejection, the other lines are kept', () => {
     fc.assert(
-      fc.property(fc.array(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { minKeys: 1, maxKeys: 5 }), { minLength: 2, maxLength: 20 }), fc.nat(), (objs, cut) => {
-        const lines = objs.map((o) => JSON.stringify(o));
-        const broken = cut % lines.length;
-        lines[broken] = lines[broken]!.slice(0, Math.max(1, lines[broken]!.length - 1 - (cut % 3)));
-        const records = decodeLogsBody(lines.join('\n'), 'ndjson');
-        expect(records).toHaveLength(objs.length);
-        expect(records.filter((r) => r.kind === 'error').map((r) => r.index)).toEqual([broken]);
-      }),
+      fc.property(
+        fc.array(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { minKeys: 1, maxKeys: 5 }), { minLength: 2, maxLength: 20 }),
+        fc.nat(),
+        (objs, cut) => {
+          const lines = objs.map((o) => JSON.stringify(o));
+          const broken = cut % lines.length;
+          lines[broken] = lines[broken]!.slice(0, Math.max(1, lines[broken]!.length - 1 - (cut % 3)));
+          const records = decodeLogsBody(lines.join('\n'), 'ndjson');
+          expect(records).toHaveLength(objs.length);
+          expect(records.filter((r) => r.kind === 'error').map((r) => r.index)).toEqual([broken]);
+        },
+      ),
       { numRuns: 500 },
     );
   });

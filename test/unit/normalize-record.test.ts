@@ -179,15 +179,12 @@ describe('normalizeJsonObject: columns from well-known fields', () => {
 });
 
 describe('normalizeJsonObject: timestamps', () => {
-  it.each(['@timestamp', 'timestamp', 'time', 'ts', 'datetime', '@t', 'Timestamp', 'eventTime'])(
-    'takes the time from %s',
-    (key) => {
-      const event = normalizeJsonObject({ [key]: '2024-01-02T03:04:05Z', msg: 'm' }, 0, ctx());
-      expect(event.ts).toBe(Date.UTC(2024, 0, 2, 3, 4, 5) * 1000);
-      expect(event.ts_inferred).toBe(false);
-      expect(event.attributes).toEqual({});
-    },
-  );
+  it.each(['@timestamp', 'timestamp', 'time', 'ts', 'datetime', '@t', 'Timestamp', 'eventTime'])('takes the time from %s', (key) => {
+    const event = normalizeJsonObject({ [key]: '2024-01-02T03:04:05Z', msg: 'm' }, 0, ctx());
+    expect(event.ts).toBe(Date.UTC(2024, 0, 2, 3, 4, 5) * 1000);
+    expect(event.ts_inferred).toBe(false);
+    expect(event.attributes).toEqual({});
+  });
 
   it('reads epoch numbers by magnitude', () => {
     expect(normalizeJsonObject({ ts: 1_700_000_000 }, 0, ctx()).ts).toBe(1_700_000_000_000_000);
@@ -237,15 +234,12 @@ describe('normalizeJsonObject: timestamps', () => {
 });
 
 describe('normalizeJsonObject: levels', () => {
-  it.each(['level', 'severity', 'lvl', 'loglevel', 'levelname', 'severity_text', 'severityText', '@l', 'Level'])(
-    'takes the level from %s',
-    (key) => {
-      const event = normalizeJsonObject({ [key]: 'Error', msg: 'm' }, 0, ctx());
-      expect(event.level).toBe('error');
-      expect(event.severity).toBe(17);
-      expect(event.attributes).toEqual({});
-    },
-  );
+  it.each(['level', 'severity', 'lvl', 'loglevel', 'levelname', 'severity_text', 'severityText', '@l', 'Level'])('takes the level from %s', (key) => {
+    const event = normalizeJsonObject({ [key]: 'Error', msg: 'm' }, 0, ctx());
+    expect(event.level).toBe('error');
+    expect(event.severity).toBe(17);
+    expect(event.attributes).toEqual({});
+  });
 
   it('reads pino numeric levels', () => {
     const event = normalizeJsonObject({ level: 30, msg: 'm' }, 0, ctx());
@@ -306,11 +300,7 @@ describe('normalizeJsonObject: message fallback', () => {
 
 describe('normalizeJsonObject: flattening', () => {
   it('flattens nested objects into dotted keys and stringifies leaves', () => {
-    const event = normalizeJsonObject(
-      { http: { request: { method: 'GET', bytes: 512 }, status: 200, ok: false }, ratio: 1.5, empty: {} },
-      0,
-      ctx(),
-    );
+    const event = normalizeJsonObject({ http: { request: { method: 'GET', bytes: 512 }, status: 200, ok: false }, ratio: 1.5, empty: {} }, 0, ctx());
     expect(event.attributes).toEqual({
       'http.request.method': 'GET',
       'http.request.bytes': '512',

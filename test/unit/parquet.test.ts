@@ -53,9 +53,7 @@ describe('encodeParquet', () => {
   });
 
   it('sorts rows by ts and keeps microseconds, maps, lists, nulls and UTF-8', async () => {
-    const r = await query(
-      "SELECT message, epoch_us(ts), attributes['http.status'], tags, level, service, trace_id, ts_inferred FROM $FILE",
-    );
+    const r = await query("SELECT message, epoch_us(ts), attributes['http.status'], tags, level, service, trace_id, ts_inferred FROM $FILE");
     const rows = r.getRowsJson();
     expect(rows.map((x) => x[0])).toEqual(['first', 'sécond ✓', 'third']);
     expect(rows.map((x) => Number(x[1]))).toEqual([base + 1, base + 2_000_000, base + 3_000_001]);

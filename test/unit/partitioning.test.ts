@@ -59,13 +59,10 @@ describe('tenantPrefix and partitionPrefix', () => {
     expect(partitionPrefix(partitionOf('acme', ms(2024, 7, 4, 9, 30) * 1000))).toBe('events/tenant=acme/dt=2024-07-04/hour=09/');
   });
 
-  it.each(['', 'Acme', '../etc', 'a/b', '-leading', 'with space', 'x'.repeat(64), 'tenant=x'])(
-    'throws BadRequestError for the invalid tenant %j',
-    (tenant) => {
-      expect(() => tenantPrefix(tenant)).toThrow(BadRequestError);
-      expect(() => partitionPrefix({ tenant, dt: '2024-01-01', hour: 0 })).toThrow(/^invalid tenant id /);
-    },
-  );
+  it.each(['', 'Acme', '../etc', 'a/b', '-leading', 'with space', 'x'.repeat(64), 'tenant=x'])('throws BadRequestError for the invalid tenant %j', (tenant) => {
+    expect(() => tenantPrefix(tenant)).toThrow(BadRequestError);
+    expect(() => partitionPrefix({ tenant, dt: '2024-01-01', hour: 0 })).toThrow(/^invalid tenant id /);
+  });
 
   it('accepts a 63-character tenant', () => {
     const t = 'a'.repeat(63);
@@ -85,9 +82,7 @@ describe('hourStartMs', () => {
 
 describe('partitionsInRange', () => {
   it('returns the single hour for a range inside one hour', () => {
-    expect(partitionsInRange('t', ms(2024, 3, 15, 13, 10), ms(2024, 3, 15, 13, 20))).toEqual([
-      { tenant: 't', dt: '2024-03-15', hour: 13 },
-    ]);
+    expect(partitionsInRange('t', ms(2024, 3, 15, 13, 10), ms(2024, 3, 15, 13, 20))).toEqual([{ tenant: 't', dt: '2024-03-15', hour: 13 }]);
   });
 
   it('includes the start hour even when the range starts mid-hour', () => {

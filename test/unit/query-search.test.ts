@@ -137,9 +137,13 @@ describe('case-insensitive search terms', () => {
       ['304', 'i'],
       ['8490', 'k'],
     ]);
-    const ascii = await conn.runAndReadAll(`SELECT count(*) FROM range(0, 128) t(cp) WHERE lower(chr(cp::INTEGER)) <> chr(cp::INTEGER + CASE WHEN cp BETWEEN 65 AND 90 THEN 32 ELSE 0 END)`);
+    const ascii = await conn.runAndReadAll(
+      `SELECT count(*) FROM range(0, 128) t(cp) WHERE lower(chr(cp::INTEGER)) <> chr(cp::INTEGER + CASE WHEN cp BETWEEN 65 AND 90 THEN 32 ELSE 0 END)`,
+    );
     expect(ascii.getRowsJson()).toEqual([['0']]);
-    const lengths = await conn.runAndReadAll(`SELECT count(*) FROM range(0, 1114112) t(cp) WHERE (cp < 55296 OR cp > 57343) AND length(lower(chr(cp::INTEGER))) <> 1`);
+    const lengths = await conn.runAndReadAll(
+      `SELECT count(*) FROM range(0, 1114112) t(cp) WHERE (cp < 55296 OR cp > 57343) AND length(lower(chr(cp::INTEGER))) <> 1`,
+    );
     expect(lengths.getRowsJson()).toEqual([['0']]);
     // No context: a string lowers code point by code point (no final-sigma rule and the like).
     const ctx = await conn.runAndReadAll(`SELECT lower('ΣΑΣ'), lower('AİK\u212A')`);
@@ -175,14 +179,59 @@ describe('case-insensitive search terms', () => {
     // and the tricky cases do match where they should
     const hits = await conn.runAndReadAll(
       `SELECT regexp_matches('İstanbul', $1), regexp_matches('\u212Aelvin', $2), regexp_matches('conn_ection', $3), regexp_matches('100% done', $4), regexp_matches('C:\\temp', $5)`,
-      [asciiCaseFoldRegex('ISTANBUL')!, asciiCaseFoldRegex('KELVIN')!, asciiCaseFoldRegex('conn%ection')!, asciiCaseFoldRegex('0%')!, asciiCaseFoldRegex('c:\\TEMP')!],
+      [
+        asciiCaseFoldRegex('ISTANBUL')!,
+        asciiCaseFoldRegex('KELVIN')!,
+        asciiCaseFoldRegex('conn%ection')!,
+        asciiCaseFoldRegex('0%')!,
+        asciiCaseFoldRegex('c:\\TEMP')!,
+      ],
     );
     expect(hits.getRowsJson()).toEqual([[true, true, false, true, true]]);
   });
 
   it('matches exactly what contains(lower(message), lower(term)) matches, on random strings', async () => {
     const next = rng(42);
-    const alphabet = ['a', 'A', 'b', 'B', 'i', 'I', 'İ', 'ı', 'k', 'K', '\u212A', 's', 'S', 'ß', 'ẞ', '%', '_', '\\', '.', '*', '[', ']', '(', ')', '^', '$', '|', '?', '+', '{', '}', ' ', '\n', "'", 'é', 'É', '🔥', '1'];
+    const alphabet = [
+      'a',
+      'A',
+      'b',
+      'B',
+      'i',
+      'I',
+      'İ',
+      'ı',
+      'k',
+      'K',
+      '\u212A',
+      's',
+      'S',
+      'ß',
+      'ẞ',
+      '%',
+      '_',
+      '\\',
+      '.',
+      '*',
+      '[',
+      ']',
+      '(',
+      ')',
+      '^',
+      '$',
+      '|',
+      '?',
+      '+',
+      '{',
+      '}',
+      ' ',
+      '\n',
+      "'",
+      'é',
+      'É',
+      '🔥',
+      '1',
+    ];
     const pick = () => alphabet[Math.floor(next() * alphabet.length)]!;
     const messages = Array.from({ length: 400 }, () => Array.from({ length: Math.floor(next() * 12) }, pick).join(''));
     const asciiOnly = alphabet.filter((c) => c.charCodeAt(0) < 128);
@@ -190,10 +239,18 @@ describe('case-insensitive search terms', () => {
       // half: an ASCII slice of a message with its case flipped at random; half: random ASCII
       const src = messages[i % messages.length]!.replace(/[^\x00-\x7f]/g, '');
       const from = Math.floor(next() * Math.max(1, src.length));
-      const slice = i % 2 === 0 && src.length > 0 ? src.slice(from, from + 1 + Math.floor(next() * 4)) : Array.from({ length: 1 + Math.floor(next() * 3) }, () => asciiOnly[Math.floor(next() * asciiOnly.length)]!).join('');
+      const slice =
+        i % 2 === 0 && src.length > 0
+          ? src.slice(from, from + 1 + Math.floor(next() * 4))
+          : Array.from({ length: 1 + Math.floor(next() * 3) }, () => asciiOnly[Math.floor(next() * asciiOnly.length)]!).join('');
       return [...slice].map((c) => (next() < 0.5 ? c.toUpperCase() : c)).join('');
     });
-    expect(await mismatches(messages, terms.filter((t) => t !== ''))).toEqual([]);
+    expect(
+      await mismatches(
+        messages,
+        terms.filter((t) => t !== ''),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -244,7 +301,11 @@ describe('search through the local engine', () => {
       .sort((a, b) => b.ts - a.ts)
       .map((e) => e.event_id);
   // JS lower-cases İ to i + U+0307, DuckDB to i: fold the two special code points as DuckDB does.
-  const duckLower = (s: string) => s.replace(/\u0130/g, 'i').replace(/\u212A/g, 'k').toLowerCase();
+  const duckLower = (s: string) =>
+    s
+      .replace(/\u0130/g, 'i')
+      .replace(/\u212A/g, 'k')
+      .toLowerCase();
 
   it('finds every match in any case, newest first, and a limit keeps the newest ones across files and hours', async () => {
     const all = matching((m) => duckLower(m).includes('connection refused'));
@@ -256,7 +317,15 @@ describe('search through the local engine', () => {
   });
 
   it('settled() resolves when the query has finished, so the service answers without sleeping past it', async () => {
-    const id = await engine.start({ tenant: 'acme', sql: 'SELECT count(*) FROM logs', params: [], trusted: false, startMs: T0, endMs: T0 + 6 * 3600_000, limit: 10 });
+    const id = await engine.start({
+      tenant: 'acme',
+      sql: 'SELECT count(*) FROM logs',
+      params: [],
+      trusted: false,
+      startMs: T0,
+      endMs: T0 + 6 * 3600_000,
+      limit: 10,
+    });
     const t = performance.now();
     await engine.settled(id, 30_000);
     expect(performance.now() - t).toBeLessThan(20_000);

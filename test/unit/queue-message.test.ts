@@ -49,7 +49,12 @@ function validMessage(over: Record<string, unknown> = {}): string {
 describe('packMessages', () => {
   it('puts small batches into one message with the envelope fields', () => {
     const events = [event(0), event(1), event(2)];
-    const bodies = packMessages(TENANT, RECEIPT, events.map((e) => JSON.stringify(e)), 256 * 1024);
+    const bodies = packMessages(
+      TENANT,
+      RECEIPT,
+      events.map((e) => JSON.stringify(e)),
+      256 * 1024,
+    );
     expect(bodies).toHaveLength(1);
     expect(JSON.parse(bodies[0]!)).toEqual({ v: 1, tenant: TENANT, receipt: RECEIPT, part: 0, parts: 1, events });
     expect(MESSAGE_VERSION).toBe(1);
@@ -174,9 +179,7 @@ describe('parseMessage', () => {
 
   it('rejects an invalid event with the path to the bad field', () => {
     const bad = { ...event(1), severity: 25 };
-    expect(() => parseMessage(validMessage({ events: [event(0), bad] }))).toThrow(
-      /^message is not a valid event message: events\.1\.severity: /,
-    );
+    expect(() => parseMessage(validMessage({ events: [event(0), bad] }))).toThrow(/^message is not a valid event message: events\.1\.severity: /);
     const badLevel = { ...event(0), level: 'loud' };
     expect(() => parseMessage(validMessage({ events: [badLevel] }))).toThrow(/: events\.0\.level: /);
     const badAttr = { ...event(0), attributes: { n: 1 } };
@@ -190,7 +193,15 @@ describe('parseMessage', () => {
 });
 
 describe('the fast message check', () => {
-  const valid = () => JSON.parse(packMessages(TENANT, RECEIPT, [event(1), event(2, 'two')].map((e) => JSON.stringify(e)), 1 << 20)[0]!) as Record<string, unknown>;
+  const valid = () =>
+    JSON.parse(
+      packMessages(
+        TENANT,
+        RECEIPT,
+        [event(1), event(2, 'two')].map((e) => JSON.stringify(e)),
+        1 << 20,
+      )[0]!,
+    ) as Record<string, unknown>;
 
   it('accepts a message the writer packed, and hands it over unchanged', () => {
     const m = valid();
@@ -203,9 +214,32 @@ describe('the fast message check', () => {
     // Replace one field of the envelope or of an event with an arbitrary JSON value: whenever the fast
     // check says yes, zod must too (the reverse may differ only by zod's reasons, which parseMessage uses).
     const paths: (string | number)[][] = [
-      ['v'], ['tenant'], ['receipt'], ['part'], ['parts'], ['events'],
-      ...['ts', 'ingested_at', 'level', 'severity', 'service', 'host', 'source', 'message', 'attributes', 'tags', 'trace_id', 'span_id', 'format', 'event_id', 'ts_inferred'].map((k) => ['events', 0, k]),
-      ['events', 0, 'attributes', 'a'], ['events', 0, 'tags', 0], ['events', 1],
+      ['v'],
+      ['tenant'],
+      ['receipt'],
+      ['part'],
+      ['parts'],
+      ['events'],
+      ...[
+        'ts',
+        'ingested_at',
+        'level',
+        'severity',
+        'service',
+        'host',
+        'source',
+        'message',
+        'attributes',
+        'tags',
+        'trace_id',
+        'span_id',
+        'format',
+        'event_id',
+        'ts_inferred',
+      ].map((k) => ['events', 0, k]),
+      ['events', 0, 'attributes', 'a'],
+      ['events', 0, 'tags', 0],
+      ['events', 1],
     ];
     const value = fc.oneof(
       fc.jsonValue(),

@@ -11,7 +11,8 @@ import { UnavailableError } from '../../shared/domain/errors.js';
 
 const s3 = mockClient(S3Client);
 const store = () => new S3VersionedStore({ client: new S3Client({ region: 'us-east-1' }), bucket: 'b' });
-const fault = (name: string, status: number) => new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
+const fault = (name: string, status: number) =>
+  new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
 
 describe('S3VersionedStore', () => {
   beforeEach(() => s3.reset());
@@ -34,7 +35,10 @@ describe('S3VersionedStore', () => {
   });
 
   it('loses a race quietly (412, 409) and reports an outage as unavailable', async () => {
-    s3.on(PutObjectCommand).rejectsOnce(fault('PreconditionFailed', 412)).rejectsOnce(fault('ConditionalRequestConflict', 409)).rejectsOnce(fault('SlowDown', 503));
+    s3.on(PutObjectCommand)
+      .rejectsOnce(fault('PreconditionFailed', 412))
+      .rejectsOnce(fault('ConditionalRequestConflict', 409))
+      .rejectsOnce(fault('SlowDown', 503));
     expect(await store().write('a.json', 'v', '"old"')).toBe(false);
     expect(await store().write('a.json', 'v', null)).toBe(false);
     await expect(store().write('a.json', 'v', '"old"')).rejects.toBeInstanceOf(UnavailableError);

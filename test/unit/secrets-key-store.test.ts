@@ -27,7 +27,9 @@ const globex = { hash: hashKey(OTHER), tenant: 'globex', scopes: ['admin'] };
 let now: number;
 let logger: MemoryLogger;
 function store(opts: { maxAgeSeconds?: number; maxStaleSeconds?: number } = {}) {
-  const provider = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }) });
+  const provider = new SecretsProvider({
+    awsSdkV3Client: new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+  });
   return new SecretsManagerKeyStore({ provider, secretId: SECRET, logger, now: () => now, ...opts });
 }
 const reads = () => sm.commandCalls(GetSecretValueCommand).length;
@@ -110,14 +112,20 @@ describe('SecretsManagerKeyStore', () => {
   });
 
   it('at cold start, a missing or invalid secret fails with a Sluice error that names the secret, never a key', async () => {
-    sm.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } }));
-    let err = await store().lookup(KEY).catch((e: unknown) => e);
+    sm.on(GetSecretValueCommand).rejects(
+      new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } }),
+    );
+    let err = await store()
+      .lookup(KEY)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SluiceError);
     expect((err as Error).name).toBe('SluiceError');
     expect((err as Error).message).toContain(SECRET);
 
     sm.on(GetSecretValueCommand).resolves({ SecretString: secretText({ hash: KEY, tenant: 'acme', scopes: ['ingest'] }) });
-    err = await store().lookup(KEY).catch((e: unknown) => e);
+    err = await store()
+      .lookup(KEY)
+      .catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/keys\.0\.hash: must be the SHA-256/);
     expect((err as Error).message).not.toContain(KEY);
     expect(JSON.stringify(logger.entries)).not.toContain(KEY);

@@ -8,7 +8,8 @@ import { SluiceError, UnavailableError } from '../../shared/domain/errors.js';
 
 const sns = mockClient(SNSClient);
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:sluice-alerts';
-const notifier = () => new SnsNotifier({ client: new SNSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }), topicArn: TOPIC });
+const notifier = () =>
+  new SnsNotifier({ client: new SNSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }), topicArn: TOPIC });
 const published = (): PublishCommandInput => sns.commandCalls(PublishCommand)[0]!.args[0].input;
 
 beforeEach(() => {
@@ -74,7 +75,9 @@ describe('SnsNotifier', () => {
     await expect(notifier().notify({ subject: 's', text: 't' })).rejects.toBeInstanceOf(UnavailableError);
 
     sns.on(PublishCommand).rejects(new NotFoundException({ message: 'Topic does not exist', $metadata: { httpStatusCode: 404 } }));
-    const err = await notifier().notify({ subject: 's', text: 't' }).catch((e: unknown) => e);
+    const err = await notifier()
+      .notify({ subject: 's', text: 't' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SluiceError);
     expect(err).not.toBeInstanceOf(UnavailableError);
     expect((err as Error).name).toBe('SluiceError');

@@ -186,7 +186,10 @@ describe('SpoolQueue under disk faults', () => {
     }
     await q.send(['{"n":"acked-after-failure"}']);
     const batch = (await q.nextBatch(1e9))!;
-    expect(batch.records.map((r) => r.body)).toEqual([...Array.from({ length: 9 }, (_, i) => `{"n":${i},"pad":"${'x'.repeat(80)}"}`), '{"n":"acked-after-failure"}']);
+    expect(batch.records.map((r) => r.body)).toEqual([
+      ...Array.from({ length: 9 }, (_, i) => `{"n":${i},"pad":"${'x'.repeat(80)}"}`),
+      '{"n":"acked-after-failure"}',
+    ]);
     await q.close();
     const again = await SpoolQueue.open({ dir, logger, segmentBytes: 1000 });
     expect((await again.nextBatch(1e9))!.records.map((r) => r.body).at(-1)).toBe('{"n":"acked-after-failure"}');

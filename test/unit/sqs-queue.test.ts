@@ -28,7 +28,10 @@ function queue(opts: { maxRetries?: number; concurrency?: number } = {}) {
 
 /** Every SendMessageBatch input, in call order. */
 const calls = (): SendMessageBatchCommandInput[] => sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
-const accepted = (input: SendMessageBatchCommandInput) => ({ Successful: input.Entries!.map((e) => ({ Id: e.Id!, MessageId: `m-${e.Id}`, MD5OfMessageBody: 'x' })), Failed: [] });
+const accepted = (input: SendMessageBatchCommandInput) => ({
+  Successful: input.Entries!.map((e) => ({ Id: e.Id!, MessageId: `m-${e.Id}`, MD5OfMessageBody: 'x' })),
+  Failed: [],
+});
 const body = (bytes: number, c = 'x') => `{"p":"${c.repeat(bytes - 8)}"}`;
 
 beforeEach(() => {
@@ -117,7 +120,9 @@ describe('SqsQueue failures', () => {
       Successful: [],
       Failed: input.Entries!.map((e) => ({ Id: e.Id!, SenderFault: false, Code: 'ServiceUnavailable', Message: 'busy' })),
     }));
-    const err = await queue({ maxRetries: 3 }).send(['{"a":1}', '{"b":2}']).catch((e: unknown) => e);
+    const err = await queue({ maxRetries: 3 })
+      .send(['{"a":1}', '{"b":2}'])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as UnavailableError).message).toMatch(/2 of 2 messages \(ServiceUnavailable\)/);
     expect((err as UnavailableError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
@@ -132,7 +137,9 @@ describe('SqsQueue failures', () => {
       Successful: [],
       Failed: [{ Id: input.Entries![0]!.Id!, SenderFault: true, Code: 'InvalidMessageContents', Message: 'Invalid characters found' }],
     }));
-    const err = await queue().send(['{"a":1}']).catch((e: unknown) => e);
+    const err = await queue()
+      .send(['{"a":1}'])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SluiceError);
     expect(err).not.toBeInstanceOf(UnavailableError);
     expect((err as Error).message).toMatch(/InvalidMessageContents/);
@@ -150,7 +157,9 @@ describe('SqsQueue failures', () => {
     await expect(queue().send(['{}'])).rejects.toBeInstanceOf(UnavailableError);
 
     sqs.on(SendMessageBatchCommand).rejects(new QueueDoesNotExist({ message: 'The specified queue does not exist.', $metadata: { httpStatusCode: 400 } }));
-    const err = await queue().send(['{}']).catch((e: unknown) => e);
+    const err = await queue()
+      .send(['{}'])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SluiceError);
     expect(err).not.toBeInstanceOf(UnavailableError);
     expect((err as Error).name).toBe('SluiceError');

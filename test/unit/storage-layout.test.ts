@@ -44,7 +44,9 @@ import {
 const RUNS = { numRuns: 1000 };
 
 const tenant = fc.stringMatching(TENANT_PATTERN);
-const dt = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+const dt = fc
+  .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
 const hour = fc.integer({ min: 0, max: 23 });
 const partition = fc.record({ tenant, dt, hour });
 /** Any file name: one non-empty path segment. */
@@ -62,8 +64,44 @@ const kind = fc.constantFrom<AlertStateKind>('scheduled', 'realtime');
 
 /** Keys that look like Sluice's often enough to matter: segments, valid or slightly off, joined by '/'. */
 const segment = fc.oneof(
-  fc.constantFrom('events', 'receipts', 'alerts', 'state', 'realtime', 'tenant=acme', 'tenant=Acme', 'tenant=', 'tenant=a/b', 'dt=2024-05-01', 'dt=2024-02-30', 'dt=2024-5-01', 'hour=07', 'hour=7', 'hour=24', 'hour=-1', ''),
-  fc.constantFrom('0.json', '01.json', '-1.json', '.json', 'r.json', 'r.JSON', 'x.parquet', '20240501T101500Z-b.parquet', '20240501T241500Z-b.parquet', '20240501T101500Z-.parquet', 'compact-0a-1.parquet', 'compact-0a-01.parquet', 'compact-0A-1.parquet', 'compact--1.parquet', '_compaction-0a.json', '_compaction-.json', '_compaction-0a-b.json'),
+  fc.constantFrom(
+    'events',
+    'receipts',
+    'alerts',
+    'state',
+    'realtime',
+    'tenant=acme',
+    'tenant=Acme',
+    'tenant=',
+    'tenant=a/b',
+    'dt=2024-05-01',
+    'dt=2024-02-30',
+    'dt=2024-5-01',
+    'hour=07',
+    'hour=7',
+    'hour=24',
+    'hour=-1',
+    '',
+  ),
+  fc.constantFrom(
+    '0.json',
+    '01.json',
+    '-1.json',
+    '.json',
+    'r.json',
+    'r.JSON',
+    'x.parquet',
+    '20240501T101500Z-b.parquet',
+    '20240501T241500Z-b.parquet',
+    '20240501T101500Z-.parquet',
+    'compact-0a-1.parquet',
+    'compact-0a-01.parquet',
+    'compact-0A-1.parquet',
+    'compact--1.parquet',
+    '_compaction-0a.json',
+    '_compaction-.json',
+    '_compaction-0a-b.json',
+  ),
   name,
 );
 const keyish = fc.array(segment, { minLength: 1, maxLength: 7 }).map((s) => s.join('/'));
@@ -74,7 +112,9 @@ describe('the storage layout: formats', () => {
     const p = { tenant: 'acme', dt: '2024-05-01', hour: 7 };
     expect(eventKey(p, 'x.parquet')).toBe('events/tenant=acme/dt=2024-05-01/hour=07/x.parquet');
     expect(dayPrefix('acme', '2024-05-01')).toBe('events/tenant=acme/dt=2024-05-01/');
-    expect(batchFileKey(p, 'b1', Date.UTC(2024, 4, 1, 10, 15, 0, 999) * 1000 + 999)).toBe('events/tenant=acme/dt=2024-05-01/hour=07/20240501T101500Z-b1.parquet');
+    expect(batchFileKey(p, 'b1', Date.UTC(2024, 4, 1, 10, 15, 0, 999) * 1000 + 999)).toBe(
+      'events/tenant=acme/dt=2024-05-01/hour=07/20240501T101500Z-b1.parquet',
+    );
     expect(`${partitionPrefix(p)}${manifestName('0123456789abcdef')}`).toBe('events/tenant=acme/dt=2024-05-01/hour=07/_compaction-0123456789abcdef.json');
     expect(`${partitionPrefix(p)}${outputName('0123456789abcdef', 2)}`).toBe('events/tenant=acme/dt=2024-05-01/hour=07/compact-0123456789abcdef-2.parquet');
     expect(outputPrefix(partitionPrefix(p), '0123456789abcdef')).toBe('events/tenant=acme/dt=2024-05-01/hour=07/compact-0123456789abcdef-');
@@ -82,7 +122,13 @@ describe('the storage layout: formats', () => {
     expect(receiptPartKey('acme', 'R1', 3)).toBe('receipts/tenant=acme/R1/3.json');
     expect(alertStateKey('scheduled', 'acme', 'errors')).toBe('alerts/state/tenant=acme/errors.json');
     expect(alertStateKey('realtime', 'acme', 'errors')).toBe('alerts/realtime/tenant=acme/errors.json');
-    expect([EVENTS_PREFIX, RECEIPTS_PREFIX, ALERTS_PREFIX, MANIFEST_PREFIX, COMPACT_PREFIX]).toEqual(['events/', 'receipts/', 'alerts/', '_compaction-', 'compact-']);
+    expect([EVENTS_PREFIX, RECEIPTS_PREFIX, ALERTS_PREFIX, MANIFEST_PREFIX, COMPACT_PREFIX]).toEqual([
+      'events/',
+      'receipts/',
+      'alerts/',
+      '_compaction-',
+      'compact-',
+    ]);
   });
 
   it("names the partition directories after the table's partition columns, in path order", () => {
@@ -215,7 +261,8 @@ describe('the storage layout: parsers take only their own shape', () => {
         const receiptKey = receiptPartKey(p.tenant, r, i);
         const alertKey = alertStateKey(k, p.tenant, ru);
         const eventFile = eventKey(p, file);
-        for (const key of [receiptKey, alertKey, partitionPrefix(p), tenantPrefix(p.tenant), dayPrefix(p.tenant, p.dt), `${partitionPrefix(p)}sub/${file}`]) expect(parseEventKey(key)).toBeUndefined();
+        for (const key of [receiptKey, alertKey, partitionPrefix(p), tenantPrefix(p.tenant), dayPrefix(p.tenant, p.dt), `${partitionPrefix(p)}sub/${file}`])
+          expect(parseEventKey(key)).toBeUndefined();
         for (const key of [eventFile, alertKey, receiptPrefix(p.tenant, r), `${receiptKey}/x`]) expect(parseReceiptPartKey(key)).toBeUndefined();
         for (const key of [eventFile, receiptKey, `${ALERTS_PREFIX}other/tenant=${p.tenant}/${ru}.json`]) expect(parseAlertStateKey(key)).toBeUndefined();
         for (const other of [manifestName(h), outputName(h, i)]) expect(parseBatchFileName(other)).toBeUndefined();
@@ -242,10 +289,14 @@ describe('the storage layout: parsers take only their own shape', () => {
     expect(parseEventKey(key)).toBeUndefined();
   });
 
-  it.each(['20240501T241500Z-b.parquet', '20241301T101500Z-b.parquet', '20240501T101500Z-b.json', '20240501T101500Z-.parquet', '20240501T1015Z-b.parquet', 'b-20240501T101500Z.parquet'])(
-    'a batch file name of another shape has no ingest stamp: %s',
-    (file) => {
-      expect(parseBatchFileName(file)).toBeUndefined();
-    },
-  );
+  it.each([
+    '20240501T241500Z-b.parquet',
+    '20241301T101500Z-b.parquet',
+    '20240501T101500Z-b.json',
+    '20240501T101500Z-.parquet',
+    '20240501T1015Z-b.parquet',
+    'b-20240501T101500Z.parquet',
+  ])('a batch file name of another shape has no ingest stamp: %s', (file) => {
+    expect(parseBatchFileName(file)).toBeUndefined();
+  });
 });

@@ -53,10 +53,24 @@ describe('timestamps at the head of a line', () => {
 
 describe('formats', () => {
   it('RFC 5424 syslog with structured data', () => {
-    const e = norm('<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application"] An application event');
-    expect(e).toMatchObject({ format: 'syslog5424', level: 'info', severity: 10, host: 'mymachine.example.com', service: 'evntslog', message: 'An application event' });
+    const e = norm(
+      '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application"] An application event',
+    );
+    expect(e).toMatchObject({
+      format: 'syslog5424',
+      level: 'info',
+      severity: 10,
+      host: 'mymachine.example.com',
+      service: 'evntslog',
+      message: 'An application event',
+    });
     expect(microsToIso(e.ts)).toBe('2003-10-11T22:14:15.003000Z');
-    expect(e.attributes).toMatchObject({ 'syslog.facility': 'local4', 'syslog.msgid': 'ID47', 'exampleSDID@32473.iut': '3', 'exampleSDID@32473.eventSource': 'Application' });
+    expect(e.attributes).toMatchObject({
+      'syslog.facility': 'local4',
+      'syslog.msgid': 'ID47',
+      'exampleSDID@32473.iut': '3',
+      'exampleSDID@32473.eventSource': 'Application',
+    });
   });
 
   it('RFC 3164 syslog with and without PRI', () => {
@@ -70,14 +84,24 @@ describe('formats', () => {
   it('combined access log with level from the status', () => {
     const e = norm('10.0.0.1 - - [01/May/2024:12:00:00 +0000] "POST /api/pay HTTP/1.1" 502 157 "-" "curl/8.0"');
     expect(e).toMatchObject({ format: 'combined', level: 'error' });
-    expect(e.attributes).toMatchObject({ 'client.ip': '10.0.0.1', 'http.method': 'POST', 'http.path': '/api/pay', 'http.status': '502', 'http.bytes': '157', 'http.user_agent': 'curl/8.0' });
+    expect(e.attributes).toMatchObject({
+      'client.ip': '10.0.0.1',
+      'http.method': 'POST',
+      'http.path': '/api/pay',
+      'http.status': '502',
+      'http.bytes': '157',
+      'http.user_agent': 'curl/8.0',
+    });
     expect(microsToIso(e.ts)).toBe('2024-05-01T12:00:00.000000Z');
     expect(norm('1.2.3.4 - - [01/May/2024:12:00:00 +0000] "GET / HTTP/1.1" 404 0').format).toBe('clf');
     expect(norm('1.2.3.4 - - [01/May/2024:12:00:00 +0000] "GET / HTTP/1.1" 404 0').level).toBe('warn');
   });
 
   it('Apache error log (2.2 and 2.4)', () => {
-    expect(norm('[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6')).toMatchObject({ level: 'error', message: 'mod_jk child workerEnv in error state 6' });
+    expect(norm('[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6')).toMatchObject({
+      level: 'error',
+      message: 'mod_jk child workerEnv in error state 6',
+    });
     const e = norm('[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187] File does not exist');
     expect(e.level).toBe('error');
     expect(e.attributes['module']).toBe('core');
@@ -103,10 +127,20 @@ describe('formats', () => {
   });
 
   it('the timestamp-level-component family', () => {
-    expect(norm('2015-10-18 18:01:47,978 INFO [main] org.apache.App: Created app')).toMatchObject({ level: 'info', message: 'Created app', attributes: { thread: 'main', logger: 'org.apache.App' } });
-    expect(norm('2015-07-29 17:41:44,747 - WARN  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200')).toMatchObject({ level: 'warn', message: 'Notification time out: 3200' });
+    expect(norm('2015-10-18 18:01:47,978 INFO [main] org.apache.App: Created app')).toMatchObject({
+      level: 'info',
+      message: 'Created app',
+      attributes: { thread: 'main', logger: 'org.apache.App' },
+    });
+    expect(
+      norm('2015-07-29 17:41:44,747 - WARN  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200'),
+    ).toMatchObject({ level: 'warn', message: 'Notification time out: 3200' });
     expect(norm('2016-09-28 04:30:30, Warning               CBS    Failed to load')).toMatchObject({ level: 'warn' });
-    expect(norm('03-17 16:13:38.811  1702  2395 E WindowManager: boom')).toMatchObject({ level: 'error', message: 'boom', attributes: { pid: '1702', tid: '2395', tag: 'WindowManager' } });
+    expect(norm('03-17 16:13:38.811  1702  2395 E WindowManager: boom')).toMatchObject({
+      level: 'error',
+      message: 'boom',
+      attributes: { pid: '1702', tid: '2395', tag: 'WindowManager' },
+    });
     expect(norm('[INFO] 2024-05-01 12:00:00 started')).toMatchObject({ level: 'info' });
     expect(norm('2024-05-01 12:00:00 [warning] low disk').level).toBe('warn');
   });
@@ -183,18 +217,46 @@ describe('multi-line events', () => {
 describe('more real-world line families', () => {
   it.each([
     // [line, expected ts, expected level]
-    ['- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected', '2005-06-03T15:42:50.675872Z', 'info'],
-    ['APPREAD 1117869872 2005.06.04 R04-M1-N4-I:J18-U11 2005-06-04-00.24.32.432192 R04-M1-N4-I:J18-U11 RAS APP FATAL ciod: failed to read message prefix', '2005-06-04T00:24:32.432192Z', 'fatal'],
-    ['134681 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: Component "alt0" is in the unavailable state', '2004-02-26T14:12:22.000000Z', null],
-    ['- 1131566461 2005.11.09 tbird-admin1 Nov 10 00:01:01 local@tbird-admin1 postfix/postdrop[10896]: warning: unable to look up public/pickup', '2005-11-10T00:01:01.000000Z', null],
+    [
+      '- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected',
+      '2005-06-03T15:42:50.675872Z',
+      'info',
+    ],
+    [
+      'APPREAD 1117869872 2005.06.04 R04-M1-N4-I:J18-U11 2005-06-04-00.24.32.432192 R04-M1-N4-I:J18-U11 RAS APP FATAL ciod: failed to read message prefix',
+      '2005-06-04T00:24:32.432192Z',
+      'fatal',
+    ],
+    [
+      '134681 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: Component "alt0" is in the unavailable state',
+      '2004-02-26T14:12:22.000000Z',
+      null,
+    ],
+    [
+      '- 1131566461 2005.11.09 tbird-admin1 Nov 10 00:01:01 local@tbird-admin1 postfix/postdrop[10896]: warning: unable to look up public/pickup',
+      '2005-11-10T00:01:01.000000Z',
+      null,
+    ],
     ['17/06/09 20:10:40 INFO spark.SecurityManager: Changing view acls to: yarn,curi', '2017-06-09T20:10:40.000000Z', 'info'],
     ['Jul  1 09:00:55 calvisitor-10-105-160-95 kernel[0]: IOThunderboltSwitch<0>(0x0)::listenerCallback', '2023-07-01T09:00:55.000000Z', null],
     ['20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579', '2017-12-23T22:15:29.606000Z', null],
     ['[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 close, 0 bytes sent, 0 bytes received', '2023-10-30T16:49:06.000000Z', null],
-    ['nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096] 10.11.10.1 "GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1" status: 200', '2017-05-16T00:00:00.008000Z', 'info'],
-    ['2024/05/01 12:00:00 [error] 1234#1234: *5 connect() failed (111: Connection refused) while connecting to upstream', '2024-05-01T12:00:00.000000Z', 'error'],
+    [
+      'nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096] 10.11.10.1 "GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1" status: 200',
+      '2017-05-16T00:00:00.008000Z',
+      'info',
+    ],
+    [
+      '2024/05/01 12:00:00 [error] 1234#1234: *5 connect() failed (111: Connection refused) while connecting to upstream',
+      '2024-05-01T12:00:00.000000Z',
+      'error',
+    ],
     ['time="2024-05-01T12:00:00Z" level=error msg="pull failed" image=nginx', '2024-05-01T12:00:00.000000Z', 'error'],
-    ['May 01 12:00:00.123456 ip-10-0-0-1 kubelet[123]: E0501 12:00:00.123456 123 pod_workers.go:1298] "Error syncing pod"', '2024-05-01T12:00:00.123456Z', null],
+    [
+      'May 01 12:00:00.123456 ip-10-0-0-1 kubelet[123]: E0501 12:00:00.123456 123 pod_workers.go:1298] "Error syncing pod"',
+      '2024-05-01T12:00:00.123456Z',
+      null,
+    ],
   ])('%s', (line, ts, level) => {
     const e = norm(line);
     expect(e.ts_inferred ? undefined : microsToIso(e.ts)).toBe(ts);

@@ -41,7 +41,15 @@ describe('wallClockToUtc', () => {
 
   it('reads every quarter hour of the change days back as the same wall-clock time, or forward across a gap', () => {
     const readBack = (zone: string) => {
-      const f = new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+      const f = new Intl.DateTimeFormat('en-CA', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
       return (ms: number) => wall(f.format(ms).replace(', ', 'T'));
     };
     for (const [zone, days] of [

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  microsToIso,
-  parseEpochMicros,
-  parseIsoMicros,
-  parseTimestampMicros,
-} from '../../shared/domain/normalize/timestamp.js';
+import { microsToIso, parseEpochMicros, parseIsoMicros, parseTimestampMicros } from '../../shared/domain/normalize/timestamp.js';
 
 /** Microseconds for a UTC wall-clock time (month is 1-based here for readability). */
 function utcMicros(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, micros = 0): number {

@@ -40,7 +40,9 @@ describe('local writer loop', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { id: string; reason: string; body: string });
   const receiptOf = async (store: FsObjectStore, receipt: string) => {
-    const parts = await Promise.all((await store.list(`receipts/tenant=acme/${receipt}/`)).map(async (o) => JSON.parse(Buffer.from((await store.get(o.key))!).toString())));
+    const parts = await Promise.all(
+      (await store.list(`receipts/tenant=acme/${receipt}/`)).map(async (o) => JSON.parse(Buffer.from((await store.get(o.key))!).toString())),
+    );
     return receiptStatus(receipt, 0, parts);
   };
   const storedEvents = async (store: FsObjectStore) => {
@@ -56,7 +58,10 @@ describe('local writer loop', () => {
     await spool.send([...message('R1'), '{"not":"a message"}', ...message('R2')]);
     await loop.drain(10_000);
     await loop.stop();
-    const dead = (await readFile(join(dir, 'spool', 'dead-letter.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const dead = (await readFile(join(dir, 'spool', 'dead-letter.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(dead.map((d) => d.body)).toEqual(['{"not":"a message"}']);
     expect(dead[0].reason).toMatch(/5 times/);
     expect((await store.list('receipts/tenant=acme/')).length).toBe(2);
@@ -86,7 +91,10 @@ describe('local writer loop', () => {
     await spool.send([...message('R1'), ...bad, ...message('R2')]);
     await loop.drain(20_000);
     await loop.stop();
-    const dead = (await readFile(join(dir, 'spool', 'dead-letter.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const dead = (await readFile(join(dir, 'spool', 'dead-letter.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(dead.map((d) => d.reason)).toEqual(['the writer failed: cannot encode this message']);
     expect((await store.list('receipts/tenant=acme/')).map((o) => o.key.split('/')[2]).sort()).toEqual(['R1', 'R2', 'RBAD']);
     const receipts = makeReceiptService({ store, clock: { now: () => Date.now() } });

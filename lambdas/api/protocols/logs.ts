@@ -8,7 +8,19 @@ import { isPlainObject, recordFromJsonValue } from '../../../shared/domain/shipp
 import { decodeOtlpLogs, isOtlpLogsRequest } from '../../../shared/domain/shippers/otlp.js';
 import { header, json } from '../../runtime/api-gateway.js';
 import { otlpReply } from './otlp.js';
-import { OTLP_PROTOBUF_ADVICE, RECEIPT_HEADER, bodyText, defaultsOf, listed, mediaType, multilineParam, receiptHeader, refuseProtobuf, store, type IngestProtocolHandler } from './request.js';
+import {
+  OTLP_PROTOBUF_ADVICE,
+  RECEIPT_HEADER,
+  bodyText,
+  defaultsOf,
+  listed,
+  mediaType,
+  multilineParam,
+  receiptHeader,
+  refuseProtobuf,
+  store,
+  type IngestProtocolHandler,
+} from './request.js';
 
 /** True when the body's first character (after a BOM and whitespace) is `{`. */
 function startsWithObject(body: string): boolean {

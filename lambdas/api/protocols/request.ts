@@ -38,7 +38,8 @@ export function param(event: ApiEvent, name: string): string | undefined {
 /** ?tz=: the zone for times written without one ('+02:00' or an IANA name). */
 function zoneParam(event: ApiEvent): string | undefined {
   const tz = param(event, 'tz');
-  if (tz !== undefined && !isValidZone(tz)) throw new BadRequestError(`tz ${JSON.stringify(tz)} is not a time zone: use an offset such as +02:00 or an IANA name such as Europe/Berlin`);
+  if (tz !== undefined && !isValidZone(tz))
+    throw new BadRequestError(`tz ${JSON.stringify(tz)} is not a time zone: use an offset such as +02:00 or an IANA name such as Europe/Berlin`);
   return tz;
 }
 

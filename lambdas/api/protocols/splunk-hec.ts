@@ -31,7 +31,12 @@ function withHecCode(err: unknown, records: readonly DecodedRecord[]): unknown {
 
 async function collect(call: IngestCall, decode: (body: string, params: HecParams) => DecodedRecord[]): Promise<ApiResult> {
   const { event } = call;
-  const params: HecParams = { host: param(event, 'host'), source: param(event, 'source'), sourcetype: param(event, 'sourcetype'), index: param(event, 'index') };
+  const params: HecParams = {
+    host: param(event, 'host'),
+    source: param(event, 'source'),
+    sourcetype: param(event, 'sourcetype'),
+    index: param(event, 'index'),
+  };
   const records = decode(bodyText(call), params);
   let result;
   try {

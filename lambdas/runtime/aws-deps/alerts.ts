@@ -26,10 +26,27 @@ import { awsNotifiers, bundledRules } from './channels.js';
 import { QUICK_CALLS, S3_CALLS, lambdaLogger } from './common.js';
 
 export async function alertDeps(): Promise<AlertHandlerDeps> {
-  const config = readAwsConfig(['workgroup', 'database', 'table', 'bucket', 'tokenSecretArn', 'topicArn', 'alertsFile', 'alertsDelayMs', 'slackSecretArn', 'uiUrl', 'logLevel']);
+  const config = readAwsConfig([
+    'workgroup',
+    'database',
+    'table',
+    'bucket',
+    'tokenSecretArn',
+    'topicArn',
+    'alertsFile',
+    'alertsDelayMs',
+    'slackSecretArn',
+    'uiUrl',
+    'logLevel',
+  ]);
   const logger = lambdaLogger('alerts', config.logLevel);
   const rules = bundledRules(config.alertsFile);
-  const engine = new AthenaQueryEngine({ client: new AthenaClient({ ...QUICK_CALLS, maxAttempts: 1 }), workgroup: config.workgroup, database: config.database, table: config.table });
+  const engine = new AthenaQueryEngine({
+    client: new AthenaClient({ ...QUICK_CALLS, maxAttempts: 1 }),
+    workgroup: config.workgroup,
+    database: config.database,
+    table: config.table,
+  });
   const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient(QUICK_CALLS) });
   const tokenSecret = await readSecretText(secrets, config.tokenSecretArn, 0);
   // Alert queries may take a while on Athena: wait inside the evaluator rather than in the query service.

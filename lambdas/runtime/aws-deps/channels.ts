@@ -21,7 +21,10 @@ import { QUICK_CALLS } from './common.js';
 const slackSecret = z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.string().url());
 
 /** The channels of this deployment: SNS for sns and email, Slack from the secret, console to the log. */
-export async function awsNotifiers(config: { topicArn: string; slackSecretArn?: string | undefined }, logger: Logger): Promise<(c: Channel) => Notifier | undefined> {
+export async function awsNotifiers(
+  config: { topicArn: string; slackSecretArn?: string | undefined },
+  logger: Logger,
+): Promise<(c: Channel) => Notifier | undefined> {
   const sns = new SnsNotifier({ client: new SNSClient(QUICK_CALLS), topicArn: config.topicArn });
   const consoleNotifier = new ConsoleNotifier(logger);
   let slack = new Map<string, SlackNotifier>();
@@ -49,4 +52,3 @@ export function bundledRules(file: string): AlertRule[] {
   const path = findRulesFile(file);
   return path && existsSync(path) ? loadRulesFile(path) : [];
 }
-

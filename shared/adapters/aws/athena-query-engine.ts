@@ -242,7 +242,11 @@ export class AthenaQueryEngine implements QueryEngine {
     const execution = await this.execution(id, false);
     const state = execution.Status?.State;
     if (state !== 'SUCCEEDED') {
-      throw new QueryError(state === 'QUEUED' || state === 'RUNNING' ? 'the query has not finished yet; ask again shortly' : `the query ${String(state).toLowerCase()}; it has no results`);
+      throw new QueryError(
+        state === 'QUEUED' || state === 'RUNNING'
+          ? 'the query has not finished yet; ask again shortly'
+          : `the query ${String(state).toLowerCase()}; it has no results`,
+      );
     }
     const first = pageToken === undefined;
     const out = await this.call('GetQueryResults', () =>

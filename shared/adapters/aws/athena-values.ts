@@ -9,7 +9,11 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** "timestamp(6) with time zone" → "timestamp with time zone", "decimal(10,2)" → "decimal". */
 export function baseType(type: string | undefined): string {
-  return (type ?? 'varchar').toLowerCase().replace(/\(.*?\)/g, '').replace(/\s+/g, ' ').trim();
+  return (type ?? 'varchar')
+    .toLowerCase()
+    .replace(/\(.*?\)/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 export function convertValue(value: string | undefined, type: string | undefined): Json {

@@ -46,7 +46,9 @@ export function parseKeySecret(text: string): KeySecret {
   }
   const parsed = keySecretSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'secret'}: ${i.code === 'invalid_value' ? `must be one of ${SCOPES.join(', ')}` : i.message}`);
+    const problems = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.') || 'secret'}: ${i.code === 'invalid_value' ? `must be one of ${SCOPES.join(', ')}` : i.message}`);
     throw new KeySecretError(`the API keys secret is not valid: ${problems.join('; ')}`);
   }
   const seen = new Set<string>();

@@ -66,7 +66,8 @@ export class SecretsManagerKeyStore implements KeyStore {
     } catch (err) {
       const reason = (err as Error).message;
       if (this.lastKeys && now - this.lastGoodAt < this.opts.maxStaleSeconds * 1000) {
-        if (this.failedAt === undefined) this.deps.logger.warn('API keys could not be refreshed; using the last good keys', { secret: this.deps.secretId, reason });
+        if (this.failedAt === undefined)
+          this.deps.logger.warn('API keys could not be refreshed; using the last good keys', { secret: this.deps.secretId, reason });
         this.failedAt = now;
         return this.lastKeys;
       }

@@ -29,7 +29,9 @@ function translateSecretError(err: unknown, secretId: string): Error {
     case 'ResourceNotFoundException':
       return new SluiceError(`the secret ${secretId} does not exist, or has no current value`, { cause: err });
     case 'AccessDeniedException':
-      return new SluiceError(`reading the secret ${secretId} was denied: the function needs secretsmanager:GetSecretValue on it (and kms:Decrypt on its key)`, { cause: err });
+      return new SluiceError(`reading the secret ${secretId} was denied: the function needs secretsmanager:GetSecretValue on it (and kms:Decrypt on its key)`, {
+        cause: err,
+      });
     case 'DecryptionFailure':
       return new SluiceError(`the secret ${secretId} could not be decrypted: check the function's kms:Decrypt permission on the secret's key`, { cause: err });
     default:

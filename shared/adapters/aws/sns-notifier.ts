@@ -23,7 +23,10 @@ const MAX_ATTRIBUTES = 10;
 
 /** A name SNS accepts: letters, digits, '_', '-', '.', no leading, trailing or double '.', not AWS./Amazon., ≤ 256. */
 export function snsAttributeName(name: string): string {
-  let n = name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/\.{2,}/g, '.').replace(/^\.+|\.+$/g, '');
+  let n = name
+    .replace(/[^A-Za-z0-9_.-]/g, '_')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^\.+|\.+$/g, '');
   if (/^(aws|amazon)\./i.test(n)) n = `x-${n}`;
   return (n || '_').slice(0, 256);
 }
@@ -42,7 +45,9 @@ export function snsSubject(subject: string): string {
 export function snsMessage(text: string): string {
   if (Buffer.byteLength(text, 'utf8') <= MAX_MESSAGE_BYTES) return text;
   const note = '\n… (truncated: the message was longer than SNS allows)';
-  let cut = Buffer.from(text, 'utf8').subarray(0, MAX_MESSAGE_BYTES - Buffer.byteLength(note)).toString('utf8');
+  let cut = Buffer.from(text, 'utf8')
+    .subarray(0, MAX_MESSAGE_BYTES - Buffer.byteLength(note))
+    .toString('utf8');
   if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1); // a character split by the byte cut
   return cut + note;
 }
@@ -58,7 +63,8 @@ function snsAttributes(attributes: Record<string, string> | undefined): Record<s
 
 export class SnsNotifier implements Notifier {
   constructor(private readonly opts: SnsNotifierOptions) {
-    if (!/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$/.test(opts.topicArn)) throw new Error(`SnsNotifier: ${JSON.stringify(opts.topicArn)} is not an SNS topic ARN`);
+    if (!/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$/.test(opts.topicArn))
+      throw new Error(`SnsNotifier: ${JSON.stringify(opts.topicArn)} is not an SNS topic ARN`);
   }
 
   async notify(n: Notification): Promise<void> {
@@ -86,7 +92,9 @@ function translate(err: unknown, topicArn: string): Error {
     case 'KMSInvalidStateException':
     case 'KMSNotFoundException':
     case 'KMSOptInRequired':
-      return new SluiceError(`SNS refused to publish to ${topicArn} (${name}): check the function's sns:Publish permission and the topic's KMS key`, { cause: err });
+      return new SluiceError(`SNS refused to publish to ${topicArn} (${name}): check the function's sns:Publish permission and the topic's KMS key`, {
+        cause: err,
+      });
     default:
       return new SluiceError(`SNS Publish failed: ${name || 'error'}: ${sdkErrorMessage(err)}`, { cause: err });
   }

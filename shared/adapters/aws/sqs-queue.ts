@@ -44,7 +44,8 @@ const BACKOFF_CAP_MS = 1_000;
 export function toSqsText(body: string): string {
   if (!/[\uFFFE\uFFFF]/.test(body)) return body;
   const first = body.trimStart()[0];
-  if (first !== '{' && first !== '[') throw new SluiceError('a queue message contains U+FFFE or U+FFFF, which SQS refuses, and is not JSON, so it cannot be escaped');
+  if (first !== '{' && first !== '[')
+    throw new SluiceError('a queue message contains U+FFFE or U+FFFF, which SQS refuses, and is not JSON, so it cannot be escaped');
   return body.replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 

@@ -35,9 +35,40 @@ const parser = new TrinoSQL();
  * MSCK, VACUUM, USING EXTERNAL FUNCTION) and would otherwise be reported as syntax errors.
  */
 const OTHER_STATEMENTS = new Set([
-  'ALTER', 'ANALYZE', 'CALL', 'COMMENT', 'COMMIT', 'CREATE', 'DEALLOCATE', 'DELETE', 'DENY', 'DESC', 'DESCRIBE',
-  'DROP', 'EXECUTE', 'EXPLAIN', 'GRANT', 'INSERT', 'LOAD', 'MERGE', 'MSCK', 'OPTIMIZE', 'PREPARE', 'REFRESH',
-  'RESET', 'REVOKE', 'ROLLBACK', 'SET', 'SHOW', 'START', 'TRUNCATE', 'UNLOAD', 'UPDATE', 'USE', 'USING', 'VACUUM',
+  'ALTER',
+  'ANALYZE',
+  'CALL',
+  'COMMENT',
+  'COMMIT',
+  'CREATE',
+  'DEALLOCATE',
+  'DELETE',
+  'DENY',
+  'DESC',
+  'DESCRIBE',
+  'DROP',
+  'EXECUTE',
+  'EXPLAIN',
+  'GRANT',
+  'INSERT',
+  'LOAD',
+  'MERGE',
+  'MSCK',
+  'OPTIMIZE',
+  'PREPARE',
+  'REFRESH',
+  'RESET',
+  'REVOKE',
+  'ROLLBACK',
+  'SET',
+  'SHOW',
+  'START',
+  'TRUNCATE',
+  'UNLOAD',
+  'UPDATE',
+  'USE',
+  'USING',
+  'VACUUM',
 ]);
 
 interface ParseOutcome {
@@ -83,7 +114,7 @@ function identifierName(ctx: IdentifierContext): string {
 type Node = { children?: unknown[] | null };
 
 function children(node: unknown): unknown[] {
-  return ((node as Node).children ?? []);
+  return (node as Node).children ?? [];
 }
 
 /** The first significant token's text, upper-cased, and whether anything follows a ';'. */
@@ -217,7 +248,8 @@ function limitEdits(body: QueryNoWithContext, limit: number, end: number): Edit[
   if (limitCtx) {
     const rowCount = limitCtx.rowCount();
     if (limitCtx.KW_ALL()) return [{ start: limitCtx.start!.start, end: limitCtx.stop!.stop + 1, text: String(limit) }];
-    if (rowCount?.QUESTION_MARK()) throw new QueryError('LIMIT ? is not supported on Athena (parameters are allowed only in WHERE); write the row count inline');
+    if (rowCount?.QUESTION_MARK())
+      throw new QueryError('LIMIT ? is not supported on Athena (parameters are allowed only in WHERE); write the row count inline');
     return [{ start: limitCtx.start!.start, end: limitCtx.stop!.stop + 1, text: String(count(rowCount?.INTEGER_VALUE()?.getText())) }];
   }
   const fetch = body.KW_FETCH();

@@ -213,7 +213,14 @@ export class DuckDbQueryEngine implements QueryEngine {
     }
   }
 
-  private async execute(execution: Execution, conn: DuckDBConnection, tenantInstance: TenantInstance, q: ScopedQuery, userSql: string, started: number): Promise<void> {
+  private async execute(
+    execution: Execution,
+    conn: DuckDBConnection,
+    tenantInstance: TenantInstance,
+    q: ScopedQuery,
+    userSql: string,
+    started: number,
+  ): Promise<void> {
     const timer = setTimeout(() => conn.interrupt(), this.opts.timeoutMs ?? 30_000);
     try {
       const attempt = async () => {
@@ -228,7 +235,8 @@ export class DuckDbQueryEngine implements QueryEngine {
       // A compaction may delete a merged input between the listing and the read; by then its outputs
       // exist, so listing again finds the same events.
       const { paths, bytes, reader } = await attempt().catch((err: unknown) => {
-        if (/no such file|No files found|cannot open file/i.test(String((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message))) return attempt();
+        if (/no such file|No files found|cannot open file/i.test(String((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message)))
+          return attempt();
         throw err;
       });
       const types = reader.columnTypes();

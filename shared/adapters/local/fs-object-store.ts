@@ -69,7 +69,10 @@ export class FsObjectStore implements ObjectStore {
     assertSafeKey(prefix, true);
     try {
       const entries = await readdir(join(this.root, ...prefix.slice(0, -1).split('/')), { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+      return entries
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
     } catch (err) {
       if (isNotFound(err)) return [];
       throw err;

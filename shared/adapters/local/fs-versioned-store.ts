@@ -46,7 +46,10 @@ export class FsVersionedStore implements VersionedStore {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         // A lock left by a process that died is broken after a while.
-        const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+        const age = await stat(path).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
         if (age > STALE_LOCK_MS) await unlink(path).catch(() => {});
         else await new Promise((r) => setTimeout(r, 20));
       }

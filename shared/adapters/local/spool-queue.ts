@@ -151,9 +151,7 @@ export class SpoolQueue implements Queue {
           await this.writer?.truncate(before).catch((e: unknown) => {
             this.broken = e as Error;
           });
-          const wrapped = isStorageFull(err)
-            ? new UnavailableError(`the queue cannot write to disk: ${(err as Error).message}`, 5, { cause: err })
-            : err;
+          const wrapped = isStorageFull(err) ? new UnavailableError(`the queue cannot write to disk: ${(err as Error).message}`, 5, { cause: err }) : err;
           this.logger.error('spool write failed', { error: (err as Error).message });
           for (const w of group) w.reject(wrapped);
         }
@@ -211,10 +209,7 @@ export class SpoolQueue implements Queue {
     if (batch !== this.inflight) throw new Error('begin() takes the batch returned by nextBatch()');
     this.inflight.attempts += 1;
     for (const r of batch.records) r.attempt = this.inflight.attempts;
-    await writeFileAtomic(
-      join(this.dir, 'inflight.json'),
-      JSON.stringify({ start: batch.start, end: batch.end, attempts: this.inflight.attempts }),
-    );
+    await writeFileAtomic(join(this.dir, 'inflight.json'), JSON.stringify({ start: batch.start, end: batch.end, attempts: this.inflight.attempts }));
   }
 
   /** Acknowledges the whole batch: its records will not be delivered again. */
@@ -310,7 +305,10 @@ export class SpoolQueue implements Queue {
 
   private async recover(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const segs = (await readdir(this.dir)).map(segNumber).filter((n): n is number => n !== undefined).sort((a, b) => a - b);
+    const segs = (await readdir(this.dir))
+      .map(segNumber)
+      .filter((n): n is number => n !== undefined)
+      .sort((a, b) => a - b);
     this.cursor = (await readJson<SpoolPosition>(join(this.dir, 'cursor.json'))) ?? { seg: segs[0] ?? 1, off: 0 };
     const inflight = await readJson<{ start: SpoolPosition; end: SpoolPosition; attempts: number }>(join(this.dir, 'inflight.json'));
     for (const seg of segs) {
@@ -337,7 +335,11 @@ export class SpoolQueue implements Queue {
             recordsKept: rest.length,
           });
         } else {
-          this.logger.warn('spool: cutting a torn record at the tail (it was never acknowledged)', { segment: segName(seg), offset: validEnd, bytes: size - validEnd });
+          this.logger.warn('spool: cutting a torn record at the tail (it was never acknowledged)', {
+            segment: segName(seg),
+            offset: validEnd,
+            bytes: size - validEnd,
+          });
         }
         const fh = await open(path, 'r+');
         await fh.truncate(validEnd);

@@ -152,7 +152,8 @@ export function slackPayload(n: Notification): Record<string, unknown> {
       ],
     },
   ];
-  if (a.samples.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Sample lines*\n\`\`\`${a.samples.join('\n').slice(0, 2800)}\`\`\`` } });
+  if (a.samples.length > 0)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Sample lines*\n\`\`\`${a.samples.join('\n').slice(0, 2800)}\`\`\`` } });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Reproduce: \`${a.query.slice(0, 2800)}\`` }] });
   if (a.link) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open query' }, url: a.link }] });
   return { text: `${emoji} ${n.subject}`, blocks };

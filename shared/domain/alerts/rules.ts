@@ -28,9 +28,7 @@ export function parseDuration(text: string): number | undefined {
 
 export type Comparator = '>' | '>=' | '<' | '<=' | '=' | '!=';
 
-export type Condition =
-  | { kind: 'rows'; any: boolean }
-  | { kind: 'threshold'; column: string; op: Comparator; value: number };
+export type Condition = { kind: 'rows'; any: boolean } | { kind: 'threshold'; column: string; op: Comparator; value: number };
 
 /** `count > 10`, `errors >= 5`, `p95 > 1.5`, `any rows`, `no rows`. */
 export function parseCondition(text: string): Condition | undefined {
@@ -168,7 +166,8 @@ export function validateRules(doc: unknown): AlertRule[] {
     if (scheduleSeconds === undefined) bad('schedule', 'use rate(N minutes|hours|days), from rate(1 minute) to rate(1 day)');
     const windowSeconds = r.window === undefined ? scheduleSeconds : parseDuration(r.window);
     if (windowSeconds === undefined) bad('window', 'use a duration such as 5m, 1h or 1d');
-    else if (scheduleSeconds !== undefined && windowSeconds < scheduleSeconds) bad('window', `must be at least the schedule period (${scheduleSeconds} s), or some events would never be looked at`);
+    else if (scheduleSeconds !== undefined && windowSeconds < scheduleSeconds)
+      bad('window', `must be at least the schedule period (${scheduleSeconds} s), or some events would never be looked at`);
     const condition = parseCondition(r.condition);
     if (!condition) bad('condition', 'use "any rows", "no rows", or "<count or column> <op> <number>" such as "count > 10"');
     const cooldownSeconds = parseDuration(r.cooldown);

@@ -97,7 +97,9 @@ export function windowGroups(rule: AlertRule, columns: string[], rows: unknown[]
   const idx = columnIndex(columns, cond.column);
   if (idx < 0) throw new Error(`the condition names ${JSON.stringify(cond.column)}, but the query's columns are ${columns.join(', ')}`);
   // The group key: every other column that is neither an aggregate nor a number.
-  const keyIdx = columns.map((_, i) => i).filter((i) => i !== idx && !/^(count|sum|avg|min|max|pct|count_distinct)\(/i.test(columns[i]!) && typeof rows[0]?.[i] !== 'number');
+  const keyIdx = columns
+    .map((_, i) => i)
+    .filter((i) => i !== idx && !/^(count|sum|avg|min|max|pct|count_distinct)\(/i.test(columns[i]!) && typeof rows[0]?.[i] !== 'number');
   for (const row of rows.length > 0 ? rows : [columns.map(() => null)]) {
     const raw = row[idx];
     const value = raw === null || raw === undefined ? (hasStats ? null : 0) : Number(raw);
@@ -112,7 +114,12 @@ export function windowGroups(rule: AlertRule, columns: string[], rows: unknown[]
  * its cooldown (from its last notification, at `now`) has passed; a group that stops firing, or is absent
  * from this window's results, resolves. The states given are not changed.
  */
-export function transition(rule: AlertRule, groups: Readonly<Record<string, GroupState>>, w: WindowResult, now: number): { groups: Record<string, GroupState>; changes: GroupChange[] } {
+export function transition(
+  rule: AlertRule,
+  groups: Readonly<Record<string, GroupState>>,
+  w: WindowResult,
+  now: number,
+): { groups: Record<string, GroupState>; changes: GroupChange[] } {
   const next: Record<string, GroupState> = { ...groups };
   const changes: GroupChange[] = [];
   const seen = new Set<string>();
@@ -121,7 +128,12 @@ export function transition(rule: AlertRule, groups: Readonly<Record<string, Grou
     const prev = next[g.key] ?? { state: 'ok', since: w.end };
     if (g.firing) {
       const cooledDown = prev.lastNotifiedAt === undefined || now - prev.lastNotifiedAt >= rule.cooldownSeconds * 1000;
-      const state: GroupState = { state: 'firing', since: prev.state === 'firing' ? prev.since : w.end, lastValue: g.value, ...(prev.lastNotifiedAt !== undefined ? { lastNotifiedAt: prev.lastNotifiedAt } : {}) };
+      const state: GroupState = {
+        state: 'firing',
+        since: prev.state === 'firing' ? prev.since : w.end,
+        lastValue: g.value,
+        ...(prev.lastNotifiedAt !== undefined ? { lastNotifiedAt: prev.lastNotifiedAt } : {}),
+      };
       // Firing anew, or still firing once the cooldown has passed: notify; otherwise stay quiet.
       if (cooledDown) {
         state.lastNotifiedAt = now;

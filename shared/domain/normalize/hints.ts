@@ -61,7 +61,10 @@ function mergeAttributes(event: LogEvent, extra: Record<string, string>, limits:
     }
     let v = raw;
     if (Buffer.byteLength(v) > limits.maxAttributeValueBytes) {
-      v = Buffer.from(v).subarray(0, limits.maxAttributeValueBytes).toString('utf8').replace(/\uFFFD$/, '');
+      v = Buffer.from(v)
+        .subarray(0, limits.maxAttributeValueBytes)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '');
       cut.add('attribute_value');
     }
     if (!(k in attrs)) count++;

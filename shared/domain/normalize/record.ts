@@ -141,7 +141,11 @@ function textOr(v: Leaf | undefined, fallback: string | undefined): string | nul
 
 function parseTags(raw: unknown): string[] | undefined {
   if (Array.isArray(raw)) return raw.filter((t): t is string => typeof t === 'string' && t.length > 0);
-  if (typeof raw === 'string') return raw.split(',').map((t) => t.trim()).filter(Boolean);
+  if (typeof raw === 'string')
+    return raw
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
   return undefined;
 }
 
@@ -235,13 +239,7 @@ function limitAttributes(entries: Iterable<[string, Leaf]>, limits: EventLimits,
  * everything else goes into attributes with dotted keys. `raw` is the object's source text, used as the
  * message when the object has no message field (as CloudWatch's @message holds the whole event).
  */
-export function normalizeJsonObject(
-  obj: Record<string, unknown>,
-  index: number,
-  ctx: RecordContext,
-  raw?: string,
-  format = 'json',
-): LogEvent {
+export function normalizeJsonObject(obj: Record<string, unknown>, index: number, ctx: RecordContext, raw?: string, format = 'json'): LogEvent {
   const wrapped = containerLine(obj, index, ctx);
   if (wrapped) return wrapped;
   const flag = new Truncations();

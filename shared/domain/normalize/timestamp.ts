@@ -8,8 +8,7 @@ import { wallClockToUtc } from './zone.js';
 const MIN_MICROS = 0;
 const MAX_MICROS = Date.UTC(2200, 0, 1) * 1000;
 
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?)?$/;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 function inRange(micros: number): number | undefined {
   return Number.isFinite(micros) && micros >= MIN_MICROS && micros < MAX_MICROS ? Math.round(micros) : undefined;

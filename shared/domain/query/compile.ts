@@ -197,7 +197,13 @@ function expr(e: Expr, scope: Scope, b: Builder): Typed {
       const fn = SCALAR_FUNCTIONS[e.name];
       if (!fn) throw new BadRequestError(`unknown function ${e.name}() (at offset ${e.pos}); functions: ${Object.keys(SCALAR_FUNCTIONS).join(', ')}`);
       if (e.args.length !== fn.args) throw new BadRequestError(`${e.name}() takes ${fn.args} argument(s)`);
-      return { sql: fn.sql(b, e.args.map((a) => expr(a, scope, b))), kind: fn.kind };
+      return {
+        sql: fn.sql(
+          b,
+          e.args.map((a) => expr(a, scope, b)),
+        ),
+        kind: fn.kind,
+      };
     }
     case 'not':
       return { sql: `(NOT ${expr(e.expr, scope, b).sql})`, kind: 'boolean' };
@@ -348,17 +354,30 @@ export function compileStages(stages: Stage[], dialect: SqlDialect | SqlDialectN
           const name = f.alias ?? (f.expr.kind === 'field' ? (ALIASES[f.expr.name.toLowerCase()] ?? f.expr.name) : exprLabel(f.expr));
           return { sql: t.sql, name, kind: t.kind, loose: t.loose };
         });
-        unique(cols.map((c) => c.name), 'fields');
+        unique(
+          cols.map((c) => c.name),
+          'fields',
+        );
         layer = { columns: cols.map((c) => ({ name: c.name, kind: c.kind, ...(c.loose ? { loose: true } : {}) })), sql: select(b, cols, layer.sql) };
         break;
       }
       case 'stats': {
         const groups = stage.by.map((g) => groupSql(g, scope, b));
-        const aggs = stage.aggregates.map((a): Column & { sql: string } => ({ sql: aggregateSql(a.expr, scope, b), name: a.alias ?? aggLabel(a.expr), kind: 'number' }));
+        const aggs = stage.aggregates.map((a): Column & { sql: string } => ({
+          sql: aggregateSql(a.expr, scope, b),
+          name: a.alias ?? aggLabel(a.expr),
+          kind: 'number',
+        }));
         const all = [...groups, ...aggs];
-        unique(all.map((c) => c.name), 'stats');
+        unique(
+          all.map((c) => c.name),
+          'stats',
+        );
         const groupBy = groups.length > 0 ? ` GROUP BY ${groups.map((_, i) => i + 1).join(', ')}` : '';
-        layer = { columns: all.map((c) => ({ name: c.name, kind: c.kind, ...('loose' in c && c.loose ? { loose: true } : {}) })), sql: `${select(b, all, layer.sql)}${groupBy}` };
+        layer = {
+          columns: all.map((c) => ({ name: c.name, kind: c.kind, ...('loose' in c && c.loose ? { loose: true } : {}) })),
+          sql: `${select(b, all, layer.sql)}${groupBy}`,
+        };
         sawStats = true;
         binColumn = groups.find((g) => g.isBin)?.name;
         break;
@@ -366,7 +385,10 @@ export function compileStages(stages: Stage[], dialect: SqlDialect | SqlDialectN
       case 'sort': {
         const keys = stage.keys.map((k) => {
           const t = expr(k.expr, scope, b);
-          const name = k.expr.kind === 'field' ? (scope.columns.find((c) => c.name === (ALIASES[(k.expr as { name: string }).name.toLowerCase()] ?? (k.expr as { name: string }).name))?.name) : undefined;
+          const name =
+            k.expr.kind === 'field'
+              ? scope.columns.find((c) => c.name === (ALIASES[(k.expr as { name: string }).name.toLowerCase()] ?? (k.expr as { name: string }).name))?.name
+              : undefined;
           return { sql: t.sql, name, desc: k.desc, loose: t.loose };
         });
         const order = keys.map((k) => orderTerm(k.sql, k.loose, k.desc)).join(', ');
@@ -394,7 +416,9 @@ export function compileStages(stages: Stage[], dialect: SqlDialect | SqlDialectN
           : scope.columns.some((c) => c.name === 'ts')
             ? '"ts" DESC'
             : keys.join(', ');
-        const numbered = `SELECT ${passthrough(b, layer.columns).map((c) => c.sql).join(', ')}, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${order}) AS "__dedup_rank" FROM (${layer.sql}) AS d`;
+        const numbered = `SELECT ${passthrough(b, layer.columns)
+          .map((c) => c.sql)
+          .join(', ')}, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${order}) AS "__dedup_rank" FROM (${layer.sql}) AS d`;
         layer = { columns: layer.columns, sql: `${select(b, passthrough(b, layer.columns), numbered)} WHERE "__dedup_rank" = 1` };
         break;
       }
@@ -432,4 +456,3 @@ function groupSql(g: { expr: GroupKey; alias?: string }, scope: Scope, b: Builde
 export function compilePipeline(query: string, dialect: SqlDialect | SqlDialectName, limit?: number): CompiledQuery {
   return compileStages(parsePipeline(query), dialect, limit);
 }
-

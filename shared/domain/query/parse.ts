@@ -69,7 +69,9 @@ export class QuerySyntaxError extends BadRequestError {
     const line = before.split('\n').length;
     const column = pos - before.lastIndexOf('\n');
     const near = query.slice(pos, pos + 20);
-    super(`line ${line}, column ${column}: ${expected}${near ? ` (at ${JSON.stringify(near)})` : ' (at the end of the query)'}`, { position: { line, column, offset: pos } });
+    super(`line ${line}, column ${column}: ${expected}${near ? ` (at ${JSON.stringify(near)})` : ' (at the end of the query)'}`, {
+      position: { line, column, offset: pos },
+    });
   }
 }
 
@@ -353,7 +355,12 @@ class Parser {
     const t = this.tok;
     const fn = t.kind === 'ident' ? t.text.toLowerCase() : '';
     if (!AGGREGATES.has(fn) || this.tokens[this.i + 1]?.text !== '(') {
-      throw this.err(`expected an aggregate: ${[...AGGREGATES].filter((a) => a !== 'percentile').map((a) => `${a}(…)`).join(', ')}`);
+      throw this.err(
+        `expected an aggregate: ${[...AGGREGATES]
+          .filter((a) => a !== 'percentile')
+          .map((a) => `${a}(…)`)
+          .join(', ')}`,
+      );
     }
     this.i += 2;
     if (fn === 'count' && this.tok.kind === 'op' && this.tok.text === '*') {
@@ -444,14 +451,14 @@ class Parser {
   }
   private literal(what: string): Literal {
     const t = this.tok;
-    if (t.kind === 'string') return this.i++, { kind: 'string', value: String(t.value) };
-    if (t.kind === 'number') return this.i++, { kind: 'number', value: Number(t.value) };
+    if (t.kind === 'string') return (this.i++, { kind: 'string', value: String(t.value) });
+    if (t.kind === 'number') return (this.i++, { kind: 'number', value: Number(t.value) });
     if (t.kind === 'op' && t.text === '-' && this.tokens[this.i + 1]?.kind === 'number') {
       this.i += 2;
       return { kind: 'number', value: -Number(this.tokens[this.i - 1]!.value) };
     }
-    if (this.isWord('true') || this.isWord('false')) return this.i++, { kind: 'bool', value: t.text.toLowerCase() === 'true' };
-    if (this.isWord('null')) return this.i++, { kind: 'null' };
+    if (this.isWord('true') || this.isWord('false')) return (this.i++, { kind: 'bool', value: t.text.toLowerCase() === 'true' });
+    if (this.isWord('null')) return (this.i++, { kind: 'null' });
     throw this.err(`expected ${what} (a string in quotes, a number, true, false or null)`);
   }
   private primary(): Expr {
@@ -461,7 +468,14 @@ class Parser {
       this.expectPunct(')', 'expected ) to close (');
       return e;
     }
-    if (t.kind === 'string' || t.kind === 'number' || this.isWord('true') || this.isWord('false') || this.isWord('null') || (t.kind === 'op' && t.text === '-')) {
+    if (
+      t.kind === 'string' ||
+      t.kind === 'number' ||
+      this.isWord('true') ||
+      this.isWord('false') ||
+      this.isWord('null') ||
+      (t.kind === 'op' && t.text === '-')
+    ) {
       return { kind: 'literal', value: this.literal('a value') };
     }
     if (t.kind === 'ident' && (t.value === 'quoted' || !RESERVED.has(t.text.toLowerCase()))) {

@@ -30,7 +30,10 @@ const MAX_KEY_BYTES = 256;
 
 function cut(text: string, maxBytes: number): string | undefined {
   if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return undefined;
-  return Buffer.from(text).subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  return Buffer.from(text)
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
 }
 
 /**
@@ -212,7 +215,11 @@ export function splitConcatenatedObjects(body: string): { objects: string[]; tra
       i++;
       continue;
     }
-    if (c !== 0x7b /* { */) return { objects, trailing: { offset: i, reason: `expected a JSON object at character ${i + 1}, got ${JSON.stringify(excerpt(body.slice(i, i + 40)))}` } };
+    if (c !== 0x7b /* { */)
+      return {
+        objects,
+        trailing: { offset: i, reason: `expected a JSON object at character ${i + 1}, got ${JSON.stringify(excerpt(body.slice(i, i + 40)))}` },
+      };
     const start = i;
     let depth = 0;
     let inString = false;

@@ -61,12 +61,16 @@ export function decodeBulk(body: string, urlIndex?: string): BulkOp[] {
     try {
       action = JSON.parse(line.text);
     } catch {
-      throw new BadRequestError(`line ${line.number} is not a valid bulk action: expected {"index":{…}} or {"create":{…}}, got ${JSON.stringify(excerpt(line.text))}`);
+      throw new BadRequestError(
+        `line ${line.number} is not a valid bulk action: expected {"index":{…}} or {"create":{…}}, got ${JSON.stringify(excerpt(line.text))}`,
+      );
     }
     const keys = isPlainObject(action) ? Object.keys(action) : [];
     const name = keys[0] as Action | undefined;
     if (keys.length !== 1 || !(ACTIONS as readonly string[]).includes(name!) || !isPlainObject((action as Record<string, unknown>)[name!])) {
-      throw new BadRequestError(`line ${line.number}: a bulk action must be one of ${ACTIONS.join(', ')} with a metadata object, e.g. {"index":{"_index":"logs"}}; got ${JSON.stringify(excerpt(line.text))}`);
+      throw new BadRequestError(
+        `line ${line.number}: a bulk action must be one of ${ACTIONS.join(', ')} with a metadata object, e.g. {"index":{"_index":"logs"}}; got ${JSON.stringify(excerpt(line.text))}`,
+      );
     }
     const meta = (action as Record<string, Record<string, unknown>>)[name!]!;
     const index = metaString(meta, '_index') ?? urlIndex;
@@ -80,7 +84,9 @@ export function decodeBulk(body: string, urlIndex?: string): BulkOp[] {
     }
     const source = nextLine();
     if (!source) {
-      throw new BadRequestError(`line ${line.number}: the ${name} action has no document line after it; the bulk body must end with a newline after the last document`);
+      throw new BadRequestError(
+        `line ${line.number}: the ${name} action has no document line after it; the bulk body must end with a newline after the last document`,
+      );
     }
     if (name === 'update') {
       op({ index: opIndex, kind: 'error', reason: 'update is not supported: Sluice stores logs append-only' });

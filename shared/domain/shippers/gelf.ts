@@ -16,7 +16,7 @@ export const GELF_EXPECTED = 'a GELF JSON message such as {"version":"1.1","host
 export function sniffCompression(bytes: Uint8Array): 'gzip' | 'zlib' | 'none' {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return 'gzip';
   // zlib: CM=8 in the low nibble of CMF, and (CMF*256 + FLG) a multiple of 31.
-  if (bytes.length >= 2 && (bytes[0]! & 0x0f) === 8 && (bytes[0]! >> 4) <= 7 && ((bytes[0]! << 8) | bytes[1]!) % 31 === 0) return 'zlib';
+  if (bytes.length >= 2 && (bytes[0]! & 0x0f) === 8 && bytes[0]! >> 4 <= 7 && ((bytes[0]! << 8) | bytes[1]!) % 31 === 0) return 'zlib';
   return 'none';
 }
 

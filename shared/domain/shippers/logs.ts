@@ -39,8 +39,7 @@ const NDJSON_TYPES = new Set([
   'application/x-jsonlines',
 ]);
 
-export const SUPPORTED_LOG_TYPES =
-  'application/json, application/x-ndjson (or jsonl), text/plain, or no content type (sniffed)';
+export const SUPPORTED_LOG_TYPES = 'application/json, application/x-ndjson (or jsonl), text/plain, or no content type (sniffed)';
 
 /** Which decoder a Content-Type selects. */
 export function bodyKindOf(contentType: string | undefined): BodyKind {
@@ -86,7 +85,8 @@ function fromJsonValue(value: unknown, index: number, where: string, raw?: strin
       ? { index, kind: 'json', value: value as Record<string, unknown> }
       : { index, kind: 'json', value: value as Record<string, unknown>, raw };
   }
-  if (typeof value === 'string') return value.trim() === '' ? { index, kind: 'error', reason: `${where} is an empty string` } : { index, kind: 'text', line: value };
+  if (typeof value === 'string')
+    return value.trim() === '' ? { index, kind: 'error', reason: `${where} is an empty string` } : { index, kind: 'text', line: value };
   const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
   return { index, kind: 'error', reason: `${where} must be a JSON object or a string, got ${got}` };
 }
@@ -122,8 +122,7 @@ export interface JoinedLines {
  * at all; until then it holds lines back.
  */
 export function makeLineJoiner(mode: Multiline = 'auto', refMicros = Date.now() * 1000, decideAfter = 1000) {
-  const starts =
-    mode instanceof RegExp ? (l: string) => mode.test(l) : mode === 'auto' ? (l: string) => startsEvent(l, refMicros) : () => true;
+  const starts = mode instanceof RegExp ? (l: string) => mode.test(l) : mode === 'auto' ? (l: string) => startsEvent(l, refMicros) : () => true;
   let join: boolean | undefined = mode === 'off' ? false : mode instanceof RegExp ? true : undefined;
   const held: { index: number; line: string }[] = [];
   let current: { index: number; parts: string[]; chars: number } | undefined;

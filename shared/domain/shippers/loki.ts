@@ -49,9 +49,11 @@ function entryRecord(entry: unknown, index: number, where: string, labels: Recor
   }
   const [tsValue, line, metaValue] = entry as [unknown, unknown, unknown];
   const ts = epochNanosToMicros(tsValue);
-  if (ts === undefined) return { index, kind: 'error', reason: `${where}: the timestamp must be a string of Unix epoch nanoseconds, got ${excerpt(boundedJson(tsValue, 2).text)}` };
+  if (ts === undefined)
+    return { index, kind: 'error', reason: `${where}: the timestamp must be a string of Unix epoch nanoseconds, got ${excerpt(boundedJson(tsValue, 2).text)}` };
   if (typeof line !== 'string') return { index, kind: 'error', reason: `${where}: the log line must be a string` };
-  if (metaValue !== undefined && !isPlainObject(metaValue)) return { index, kind: 'error', reason: `${where}: structured metadata must be an object of strings` };
+  if (metaValue !== undefined && !isPlainObject(metaValue))
+    return { index, kind: 'error', reason: `${where}: structured metadata must be an object of strings` };
   const meta = stringMap(metaValue);
 
   const hints: RecordHints = { ts };

@@ -187,7 +187,10 @@ export function decodeOtlpLogs(doc: unknown): DecodedRecord[] {
 /** The ExportLogsServiceResponse for an accepted request: `{}`, or a partial success naming the rejections. */
 export function otlpResponse(rejectedCount: number, reasons: readonly { index: number; reason: string }[]): Record<string, unknown> {
   if (rejectedCount === 0) return {};
-  const shown = reasons.slice(0, 5).map((r) => r.reason).join('; ');
+  const shown = reasons
+    .slice(0, 5)
+    .map((r) => r.reason)
+    .join('; ');
   const more = rejectedCount > 5 ? `; and ${rejectedCount - 5} more` : '';
   return { partialSuccess: { rejectedLogRecords: rejectedCount, errorMessage: `${rejectedCount} log record(s) rejected: ${shown}${more}` } };
 }

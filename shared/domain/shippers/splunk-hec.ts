@@ -68,10 +68,20 @@ function eventRecord(text: string, index: number, params: HecParams): DecodedRec
   if (!isPlainObject(obj)) return { index, kind: 'error', reason: `${where} must be a JSON object` };
   const event = obj['event'];
   if (event === undefined || event === null) {
-    return { index, kind: 'error', reason: `${where} has no "event" field (HEC code ${HEC_CODES.eventRequired}: Event field is required)`, code: HEC_CODES.eventRequired };
+    return {
+      index,
+      kind: 'error',
+      reason: `${where} has no "event" field (HEC code ${HEC_CODES.eventRequired}: Event field is required)`,
+      code: HEC_CODES.eventRequired,
+    };
   }
   if (event === '' || (typeof event === 'string' && event.trim() === '')) {
-    return { index, kind: 'error', reason: `${where} has a blank "event" field (HEC code ${HEC_CODES.eventBlank}: Event field cannot be blank)`, code: HEC_CODES.eventBlank };
+    return {
+      index,
+      kind: 'error',
+      reason: `${where} has a blank "event" field (HEC code ${HEC_CODES.eventBlank}: Event field cannot be blank)`,
+      code: HEC_CODES.eventBlank,
+    };
   }
   const hints = metadataHints(obj, params);
   if (isPlainObject(event)) return { index, kind: 'json', value: event, hints };
@@ -83,12 +93,19 @@ function eventRecord(text: string, index: number, params: HecParams): DecodedRec
 /** `/services/collector/event`: concatenated event objects. */
 export function decodeHecEvents(body: string, params: HecParams = {}): DecodedRecord[] {
   const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
-  if (text.trim() === '') throw new HecError(`body is empty: send HEC event objects such as {"event":"hello","time":1700000000} (HEC code ${HEC_CODES.noData}: No data)`, HEC_CODES.noData);
+  if (text.trim() === '')
+    throw new HecError(
+      `body is empty: send HEC event objects such as {"event":"hello","time":1700000000} (HEC code ${HEC_CODES.noData}: No data)`,
+      HEC_CODES.noData,
+    );
   const { objects, trailing } = splitConcatenatedObjects(text);
   const records = objects.map((o, i) => eventRecord(o, i, params));
   if (trailing) {
     if (records.length === 0) {
-      throw new HecError(`body is not HEC JSON: ${trailing.reason}; send event objects such as {"event":"hello"} (HEC code ${HEC_CODES.invalidDataFormat}: Invalid data format)`, HEC_CODES.invalidDataFormat);
+      throw new HecError(
+        `body is not HEC JSON: ${trailing.reason}; send event objects such as {"event":"hello"} (HEC code ${HEC_CODES.invalidDataFormat}: Invalid data format)`,
+        HEC_CODES.invalidDataFormat,
+      );
     }
     records.push({ index: records.length, kind: 'error', reason: trailing.reason });
   }

@@ -64,7 +64,14 @@ export function makeDiscovery({ store, clock, maxFileBytes, closedAfterMs, settl
     // Only new batch files start a job: outputs of an earlier job (however small) are not merged again
     // on their own, so a second run over a compacted hour does nothing. One new file is merged alone when
     // the hour has a large compacted file, to drop the events it repeats.
-    if (!needsJob(inputs.length, inputs.some((o) => !isCompactedKey(o.key)), references.length)) return undefined;
+    if (
+      !needsJob(
+        inputs.length,
+        inputs.some((o) => !isCompactedKey(o.key)),
+        references.length,
+      )
+    )
+      return undefined;
     return { inputs, references };
   }
 

@@ -198,7 +198,13 @@ export function makeMerge({ store, maxFileBytes, sliceEvents, cacheBytes }: Merg
    * Merges the inputs slice by slice into outputs of about maxFileBytes each, de-duplicated among
    * themselves and against the partition's large compacted files (which are not rewritten).
    */
-  async function writeOutputs(prefix: string, hash: string, inputs: readonly ObjectInfo[], references: readonly ObjectInfo[], hourStartUs: number): Promise<MergedOutputs> {
+  async function writeOutputs(
+    prefix: string,
+    hash: string,
+    inputs: readonly ObjectInfo[],
+    references: readonly ObjectInfo[],
+    hourStartUs: number,
+  ): Promise<MergedOutputs> {
     const counts = new Int32Array(HOUR_US / BUCKET_US);
     const inputUnits = await survey(
       inputs.map((o) => o.key),
@@ -211,7 +217,13 @@ export function makeMerge({ store, maxFileBytes, sliceEvents, cacheBytes }: Merg
     const perOutput = Math.ceil(rows / Math.max(1, Math.ceil(inputBytes / maxFileBytes)));
     const groups = groupSlices(planSlices(counts, hourStartUs, Math.min(sliceEvents, perOutput)), perOutput);
     const takeEvents = cursor(inputUnits, decodeParquet);
-    const referenceUnits = (await survey(references.map((o) => o.key), hourStartUs, undefined)).filter((u) => u.max >= (inputUnits[0]?.min ?? Infinity));
+    const referenceUnits = (
+      await survey(
+        references.map((o) => o.key),
+        hourStartUs,
+        undefined,
+      )
+    ).filter((u) => u.max >= (inputUnits[0]?.min ?? Infinity));
     const takeIds = cursor(referenceUnits, (bytes, selection) => {
       const { ts, ids } = readTimestampsAndIds(bytes, selection);
       return ts.map((t, i) => ({ ts: t, id: ids[i] ?? '' }));

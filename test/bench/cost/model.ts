@@ -55,8 +55,16 @@ export const PRICES = {
   s3TransitionGlacierIr: { usd: 0.02 / 1000, unit: 'lifecycle transition request to Glacier Instant Retrieval', source: S3 },
   s3TransitionIntelligentTiering: { usd: 0.01 / 1000, unit: 'lifecycle transition request to Intelligent-Tiering', source: S3 },
   athenaTbScanned: { usd: 5, unit: 'TB scanned (10 MB minimum per query, rounded up to the MB)', source: 'https://aws.amazon.com/athena/pricing/' },
-  apiGatewayHttpFirst300M: { usd: 1.0 / 1e6, unit: 'HTTP API request (512 KB metering unit), first 300 million a month', source: 'https://aws.amazon.com/api-gateway/pricing/' },
-  apiGatewayHttpOver300M: { usd: 0.9 / 1e6, unit: 'HTTP API request (512 KB metering unit), over 300 million a month', source: 'https://aws.amazon.com/api-gateway/pricing/' },
+  apiGatewayHttpFirst300M: {
+    usd: 1.0 / 1e6,
+    unit: 'HTTP API request (512 KB metering unit), first 300 million a month',
+    source: 'https://aws.amazon.com/api-gateway/pricing/',
+  },
+  apiGatewayHttpOver300M: {
+    usd: 0.9 / 1e6,
+    unit: 'HTTP API request (512 KB metering unit), over 300 million a month',
+    source: 'https://aws.amazon.com/api-gateway/pricing/',
+  },
   kmsKeyMonth: { usd: 1, unit: 'customer managed key-month', source: 'https://aws.amazon.com/kms/pricing/' },
   kmsRequest: { usd: 0.03 / 10_000, unit: 'KMS API request (symmetric)', source: 'https://aws.amazon.com/kms/pricing/' },
   secretMonth: { usd: 0.4, unit: 'secret-month', source: 'https://aws.amazon.com/secrets-manager/pricing/' },
@@ -479,7 +487,8 @@ export function costModel(inputs: CostInputs, prices: PriceTable = PRICES): Cost
   const compactedFilesPerTenantHour = Math.max(1, Math.ceil(tenantHourParquet / i.compactorMaxFileBytes));
   const compactedFilesPerDay = compactedFilesPerTenantHour * 24 * i.tenants;
 
-  if (requestBytes / i.requestBodyCompression > 10 * MB) warnings.push(`a request of ${(requestBytes / MB).toFixed(1)} MB is over API Gateway's 10 MB payload limit`);
+  if (requestBytes / i.requestBodyCompression > 10 * MB)
+    warnings.push(`a request of ${(requestBytes / MB).toFixed(1)} MB is over API Gateway's 10 MB payload limit`);
 
   // Lambda.
   const lambdaLines: CostLine[] = [];
@@ -493,7 +502,7 @@ export function costModel(inputs: CostInputs, prices: PriceTable = PRICES): Cost
   const cpu = (secondsPerGb: number, bytes: number) => (secondsPerGb * i.lambdaCpuFactor * bytes) / GB;
   const ingestSeconds = lambdaSeconds(cpu(i.ingestCpuSecondsPerGb, requestBytes), i.lambdas.ingest.memoryMb) + i.ingestWaitMsPerRequest / 1000;
   fn('ingest', requestsPerDay, ingestSeconds, i.lambdas.ingest.memoryMb);
-  const rawPerInvocation = (rawBytesPerDay / writerInvocationsPerDay) || 0;
+  const rawPerInvocation = rawBytesPerDay / writerInvocationsPerDay || 0;
   const writerSeconds = lambdaSeconds(cpu(i.writerCpuSecondsPerGb, rawPerInvocation), i.lambdas.writer.memoryMb) + i.writerWaitMsPerInvocation / 1000;
   fn('writer', writerInvocationsPerDay, writerSeconds, i.lambdas.writer.memoryMb);
   const authorizerPerDay = Math.min(requestsPerDay, i.apiKeys * (86_400 / Math.max(1, i.authorizerCacheSeconds)));
@@ -577,27 +586,53 @@ export function costModel(inputs: CostInputs, prices: PriceTable = PRICES): Cost
   const minObject = 128 * KIB;
   const smallObjectFactor = objectBytes > 0 && objectBytes < minObject ? minObject / objectBytes : 1;
   const receiptsGbMonths = (messagesPerDay * i.receiptBytes * i.receiptsExpireDays) / GB;
-  const storageLines: CostLine[] = [line('S3', `storage: Standard, events/ first ${Math.min(i.eventsTransitionDays, i.eventsExpireDays)} days + receipts`, gbm.standard + receiptsGbMonths, prices.s3StandardGbMonth)];
+  const storageLines: CostLine[] = [
+    line(
+      'S3',
+      `storage: Standard, events/ first ${Math.min(i.eventsTransitionDays, i.eventsExpireDays)} days + receipts`,
+      gbm.standard + receiptsGbMonths,
+      prices.s3StandardGbMonth,
+    ),
+  ];
   const transitionsPerMonth = i.eventsTransitionDays < i.eventsExpireDays ? compactedFilesPerDay * M : 0;
   if (i.eventsTransitionStorageClass === 'STANDARD_IA') {
-    storageLines.push(line('S3', `storage: Standard-IA, days ${i.eventsTransitionDays}–${i.eventsExpireDays}`, gbm.transitioned * smallObjectFactor, prices.s3StandardIaGbMonth));
+    storageLines.push(
+      line(
+        'S3',
+        `storage: Standard-IA, days ${i.eventsTransitionDays}–${i.eventsExpireDays}`,
+        gbm.transitioned * smallObjectFactor,
+        prices.s3StandardIaGbMonth,
+      ),
+    );
     storageLines.push(line('S3', 'lifecycle transitions to Standard-IA', transitionsPerMonth, prices.s3TransitionStandardIa));
   } else if (i.eventsTransitionStorageClass === 'GLACIER_IR') {
-    storageLines.push(line('S3', `storage: Glacier IR, days ${i.eventsTransitionDays}–${i.eventsExpireDays}`, gbm.transitioned * smallObjectFactor, prices.s3GlacierIrGbMonth));
+    storageLines.push(
+      line('S3', `storage: Glacier IR, days ${i.eventsTransitionDays}–${i.eventsExpireDays}`, gbm.transitioned * smallObjectFactor, prices.s3GlacierIrGbMonth),
+    );
     storageLines.push(line('S3', 'lifecycle transitions to Glacier IR', transitionsPerMonth, prices.s3TransitionGlacierIr));
   } else {
     storageLines.push(line('S3', 'storage: Intelligent-Tiering frequent tier', gbm.itFrequent, prices.s3StandardGbMonth));
     storageLines.push(line('S3', 'storage: Intelligent-Tiering infrequent tier', gbm.itInfrequent, prices.s3StandardIaGbMonth));
     storageLines.push(line('S3', 'storage: Intelligent-Tiering archive instant tier', gbm.itArchive, prices.s3GlacierIrGbMonth));
-    storageLines.push(line('S3', 'Intelligent-Tiering monitoring', objectBytes >= minObject ? compactedFilesPerDay * Math.max(0, i.eventsExpireDays - i.eventsTransitionDays) : 0, prices.s3IntelligentTieringMonitoring));
+    storageLines.push(
+      line(
+        'S3',
+        'Intelligent-Tiering monitoring',
+        objectBytes >= minObject ? compactedFilesPerDay * Math.max(0, i.eventsExpireDays - i.eventsTransitionDays) : 0,
+        prices.s3IntelligentTieringMonitoring,
+      ),
+    );
     storageLines.push(line('S3', 'lifecycle transitions to Intelligent-Tiering', transitionsPerMonth, prices.s3TransitionIntelligentTiering));
   }
 
   // Athena.
-  const athenaLines = [line('Athena', `bytes scanned (${Math.round(athenaQueriesPerDay)} queries a day)`, (athenaBytesPerDay * M) / TB, prices.athenaTbScanned)];
+  const athenaLines = [
+    line('Athena', `bytes scanned (${Math.round(athenaQueriesPerDay)} queries a day)`, (athenaBytesPerDay * M) / TB, prices.athenaTbScanned),
+  ];
 
   // API Gateway: ingest requests (metered per 512 KB of the body as sent) and query requests.
-  const apiRequestsPerMonth = (requestsPerDay * apiGatewayMeteredRequests(requestBytes / i.requestBodyCompression) + apiQueriesPerDay * i.apiRequestsPerQuery) * M;
+  const apiRequestsPerMonth =
+    (requestsPerDay * apiGatewayMeteredRequests(requestBytes / i.requestBodyCompression) + apiQueriesPerDay * i.apiRequestsPerQuery) * M;
   const apiLines: CostLine[] = [
     {
       service: 'API Gateway',
@@ -613,29 +648,57 @@ export function costModel(inputs: CostInputs, prices: PriceTable = PRICES): Cost
   const s3RequestsPerMonth = s3Lines.reduce((s, l) => s + l.quantity, 0);
   const otherLines = [
     line('KMS', 'customer managed key', 1, prices.kmsKeyMonth, true),
-    line('KMS', 'requests (S3 with a Bucket Key, SQS data keys, secrets)', s3RequestsPerMonth * i.kmsCallsPerS3Request + i.kmsOtherCallsPerMonth, prices.kmsRequest),
+    line(
+      'KMS',
+      'requests (S3 with a Bucket Key, SQS data keys, secrets)',
+      s3RequestsPerMonth * i.kmsCallsPerS3Request + i.kmsOtherCallsPerMonth,
+      prices.kmsRequest,
+    ),
     line('Secrets Manager', `${i.secrets} secrets (API keys, query-token key)`, i.secrets, prices.secretMonth, true),
     line('Secrets Manager', 'API calls (cached by Powertools)', i.secretsApiCallsPerMonth, prices.secretsApiCall),
     line('CloudWatch', `${i.alarms} alarms`, i.alarms, prices.cloudwatchAlarmMonth, true),
   ];
 
   // The Lambdas' own logs and API Gateway's access logs, kept logRetentionDays.
-  const opsLogGbPerMonth = (invocationsPerMonth * i.lambdaLogBytesPerInvocation + (apiRequestsPerMonth * i.apiAccessLogBytesPerRequest)) / GB;
+  const opsLogGbPerMonth = (invocationsPerMonth * i.lambdaLogBytesPerInvocation + apiRequestsPerMonth * i.apiAccessLogBytesPerRequest) / GB;
   const opsLogLines = [
     line('CloudWatch Logs', "ingestion: the Lambdas' and API Gateway's own logs", opsLogGbPerMonth, prices.cloudwatchLogsIngestGb),
-    line('CloudWatch Logs', `storage of those logs (${i.logRetentionDays} days, compressed)`, (opsLogGbPerMonth / M) * i.logRetentionDays * i.cloudwatchStorageCompression, prices.cloudwatchLogsStorageGbMonth),
+    line(
+      'CloudWatch Logs',
+      `storage of those logs (${i.logRetentionDays} days, compressed)`,
+      (opsLogGbPerMonth / M) * i.logRetentionDays * i.cloudwatchStorageCompression,
+      prices.cloudwatchLogsStorageGbMonth,
+    ),
   ];
 
   // Network.
   const endpointGb = (2 * queueBytesPerRequest * requestsPerDay * M) / GB; // every queue byte passes the SQS endpoint twice
   const networkLines: CostLine[] = [];
   if (i.createVpcEndpoints) {
-    networkLines.push(line('VPC', `${i.interfaceEndpoints} interface endpoints × ${i.availabilityZones} AZs`, i.interfaceEndpoints * i.availabilityZones * HOURS_PER_MONTH, prices.vpcInterfaceEndpointHour, true));
+    networkLines.push(
+      line(
+        'VPC',
+        `${i.interfaceEndpoints} interface endpoints × ${i.availabilityZones} AZs`,
+        i.interfaceEndpoints * i.availabilityZones * HOURS_PER_MONTH,
+        prices.vpcInterfaceEndpointHour,
+        true,
+      ),
+    );
   }
   networkLines.push(line('VPC', 'data through the SQS interface endpoint (send + receive)', endpointGb, prices.vpcInterfaceEndpointGb));
   if (i.natGateway) networkLines.push(line('VPC', 'NAT gateway (Slack egress)', HOURS_PER_MONTH, prices.natGatewayHour, true));
 
-  const sluice = report([...apiLines, ...lambdaLines, ...sqsLines, ...s3Lines, ...storageLines, ...athenaLines, ...otherLines, ...opsLogLines, ...networkLines]);
+  const sluice = report([
+    ...apiLines,
+    ...lambdaLines,
+    ...sqsLines,
+    ...s3Lines,
+    ...storageLines,
+    ...athenaLines,
+    ...otherLines,
+    ...opsLogLines,
+    ...networkLines,
+  ]);
 
   // CloudWatch Logs for the same logs, kept as long (eventsExpireDays), queried with the same mix.
   const cwIngestGbPerMonth = ((rawBytesPerDay + eventsPerDay * i.cloudwatchEventOverheadBytes) * M) / GB;
@@ -644,7 +707,12 @@ export function costModel(inputs: CostInputs, prices: PriceTable = PRICES): Cost
   const insightsAlertGbPerMonth = (insightsAlertBytesPerDay * M) / GB;
   const cwLines = (ingestPrice: Price) => [
     line('CloudWatch Logs', 'ingestion', cwIngestGbPerMonth, ingestPrice),
-    line('CloudWatch Logs', `storage (${i.eventsExpireDays} days, ${i.cloudwatchStorageCompression} compression)`, cwStoredGb, prices.cloudwatchLogsStorageGbMonth),
+    line(
+      'CloudWatch Logs',
+      `storage (${i.eventsExpireDays} days, ${i.cloudwatchStorageCompression} compression)`,
+      cwStoredGb,
+      prices.cloudwatchLogsStorageGbMonth,
+    ),
     line('CloudWatch Logs', 'Logs Insights: alert rules', insightsAlertGbPerMonth, prices.cloudwatchLogsInsightsGb),
     line('CloudWatch Logs', 'Logs Insights: dashboards and searches', insightsGbPerMonth - insightsAlertGbPerMonth, prices.cloudwatchLogsInsightsGb),
   ];

@@ -19,7 +19,18 @@ import { decodeLogsBody } from '../../../shared/domain/shippers/logs.js';
 import { DEFAULT_EVENT_LIMITS, normalizeJsonObject, normalizeTextLine, type RecordContext } from '../../../shared/domain/normalize/record.js';
 import { decodeParquet, encodeParquet } from '../../../shared/domain/parquet.js';
 import { packMessages, parseMessage } from '../../../shared/domain/queue-message.js';
-import { byService, costModel, DEFAULT_INPUTS, GB, MEASURED_DEFAULTS, PRICES, PRICES_CHECKED, type CostInputs, type CostReport, type CostResult } from './model.js';
+import {
+  byService,
+  costModel,
+  DEFAULT_INPUTS,
+  GB,
+  MEASURED_DEFAULTS,
+  PRICES,
+  PRICES_CHECKED,
+  type CostInputs,
+  type CostReport,
+  type CostResult,
+} from './model.js';
 import { readConfig } from '../../../infra/config.js';
 import { appNdjson } from '../app-corpus.js';
 
@@ -35,8 +46,14 @@ const program = new Command()
   .option('--volumes <list>', 'GB of raw logs a day, comma-separated', '10,100,1024')
   .option('--json <file>', 'also write the results as JSON')
   .option('--detail', 'print every line item')
-  .option('--measure', 'measure CPU s/GB and queue bytes per raw byte on this machine first (app corpus), and Parquet bytes per raw byte (loghub samples, when ../shared/corpora/loghub exists)')
-  .option('--from-bench <file>', "take measured inputs from a JSON file: `npm run bench`'s results (pipeline events/s, storage rows) or the keys ingestCpuSecondsPerGb, writerCpuSecondsPerGb, compactorCpuSecondsPerGb, queueBytesPerRawByte, parquetBytesPerRawByte at any depth")
+  .option(
+    '--measure',
+    'measure CPU s/GB and queue bytes per raw byte on this machine first (app corpus), and Parquet bytes per raw byte (loghub samples, when ../shared/corpora/loghub exists)',
+  )
+  .option(
+    '--from-bench <file>',
+    "take measured inputs from a JSON file: `npm run bench`'s results (pipeline events/s, storage rows) or the keys ingestCpuSecondsPerGb, writerCpuSecondsPerGb, compactorCpuSecondsPerGb, queueBytesPerRawByte, parquetBytesPerRawByte at any depth",
+  )
   .option('--ingest-cpu <s>', 'ingest CPU seconds per raw GB', num('--ingest-cpu'))
   .option('--writer-cpu <s>', 'writer CPU seconds per raw GB', num('--writer-cpu'))
   .option('--compactor-cpu <s>', 'compactor CPU seconds per raw GB', num('--compactor-cpu'))
@@ -142,9 +159,12 @@ async function measure(events = 100_000): Promise<Measured> {
     const raw = Buffer.byteLength(text);
     let t = cpu();
     const records = decodeLogsBody(text, 'ndjson');
-    const json = records.map((r) => JSON.stringify(r.kind === 'json' ? normalizeJsonObject(r.value, r.index, ctx, r.raw) : normalizeTextLine((r as { line: string }).line, r.index, ctx)));
+    const json = records.map((r) =>
+      JSON.stringify(r.kind === 'json' ? normalizeJsonObject(r.value, r.index, ctx, r.raw) : normalizeTextLine((r as { line: string }).line, r.index, ctx)),
+    );
     const messages: string[] = [];
-    for (let k = 0; k < json.length; k += DEFAULT_INPUTS.eventsPerRequest) messages.push(...packMessages('acme', ctx.receipt, json.slice(k, k + DEFAULT_INPUTS.eventsPerRequest), 250 * 1024));
+    for (let k = 0; k < json.length; k += DEFAULT_INPUTS.eventsPerRequest)
+      messages.push(...packMessages('acme', ctx.receipt, json.slice(k, k + DEFAULT_INPUTS.eventsPerRequest), 250 * 1024));
     const ingest = cpu() - t;
     t = cpu();
     for (let k = 0; k < messages.length; k += 24) encodeParquet(messages.slice(k, k + 24).flatMap((m) => parseMessage(m).events));
@@ -219,9 +239,15 @@ function table(results: CostResult[]): string {
 
 function detail(r: CostResult): string {
   const out = [`\n${volumeName(r.rawGbPerDay)} — Sluice ${usd(r.sluice.totalUsd)} a month`];
-  for (const l of r.sluice.lines) out.push(`  ${l.service.padEnd(16)} ${l.item.padEnd(62)} ${l.quantity.toExponential(3).padStart(10)} × ${l.unitUsd.toExponential(3)} = ${usd(l.usd).padStart(9)}${l.fixed ? '  (fixed)' : ''}`);
+  for (const l of r.sluice.lines)
+    out.push(
+      `  ${l.service.padEnd(16)} ${l.item.padEnd(62)} ${l.quantity.toExponential(3).padStart(10)} × ${l.unitUsd.toExponential(3)} = ${usd(l.usd).padStart(9)}${l.fixed ? '  (fixed)' : ''}`,
+    );
   out.push(`  CloudWatch Logs (Standard) ${usd(r.cloudwatch.totalUsd)}:`);
-  for (const l of r.cloudwatch.lines) out.push(`  ${l.service.padEnd(16)} ${l.item.padEnd(62)} ${l.quantity.toExponential(3).padStart(10)} × ${l.unitUsd.toExponential(3)} = ${usd(l.usd).padStart(9)}`);
+  for (const l of r.cloudwatch.lines)
+    out.push(
+      `  ${l.service.padEnd(16)} ${l.item.padEnd(62)} ${l.quantity.toExponential(3).padStart(10)} × ${l.unitUsd.toExponential(3)} = ${usd(l.usd).padStart(9)}`,
+    );
   const d = r.derived;
   out.push(
     `  derived: ${Math.round(d.requestsPerDay).toLocaleString('en-US')} requests/day of ${(d.requestBytes / 1024).toFixed(0)} KiB → ${d.messagesPerRequest} messages (${(d.avgMessageBytes / 1024).toFixed(0)} KiB, ${d.sqsSendUnitsPerRequest} SQS send units); ` +
@@ -243,7 +269,8 @@ async function main(): Promise<void> {
     measured = { ...measured, ...(await measure()) };
   }
   const transitionClass = (o.transitionClass ?? stack.eventsTransitionStorageClass) as CostInputs['eventsTransitionStorageClass'];
-  if (!['STANDARD_IA', 'GLACIER_IR', 'INTELLIGENT_TIERING'].includes(transitionClass)) throw new InvalidArgumentError('--transition-class must be STANDARD_IA, GLACIER_IR or INTELLIGENT_TIERING');
+  if (!['STANDARD_IA', 'GLACIER_IR', 'INTELLIGENT_TIERING'].includes(transitionClass))
+    throw new InvalidArgumentError('--transition-class must be STANDARD_IA, GLACIER_IR or INTELLIGENT_TIERING');
   const base: CostInputs = {
     ...DEFAULT_INPUTS,
     writerBatchSize: o.batchSize ?? stack.writerBatchSize,
@@ -272,7 +299,9 @@ async function main(): Promise<void> {
   };
   const results = volumes.map((rawGbPerDay) => costModel({ ...base, rawGbPerDay }));
 
-  console.log(`\nSluice on AWS (us-east-1 list prices checked ${PRICES_CHECKED}, steady state: ${base.eventsExpireDays} days of data stored), USD a month, beside CloudWatch Logs for the same logs, retention and queries`);
+  console.log(
+    `\nSluice on AWS (us-east-1 list prices checked ${PRICES_CHECKED}, steady state: ${base.eventsExpireDays} days of data stored), USD a month, beside CloudWatch Logs for the same logs, retention and queries`,
+  );
   console.log(
     `inputs: ${base.avgEventBytes}-byte events, ${base.eventsPerRequest} per request; CPU s/GB ingest ${base.ingestCpuSecondsPerGb.toFixed(0)}, writer ${base.writerCpuSecondsPerGb.toFixed(0)}, compactor ${base.compactorCpuSecondsPerGb.toFixed(0)} (×${base.lambdaCpuFactor} on Lambda); ` +
       `queue ${base.queueBytesPerRawByte.toFixed(2)}× raw, Parquet ${base.parquetBytesPerRawByte.toFixed(3)}× raw; ${base.tenants} tenant(s); ${base.queries.reduce((s, q) => s + q.perDay, 0)} queries a day\n`,

@@ -47,23 +47,41 @@ describe('Elasticsearch bulk from @elastic/elasticsearch', () => {
     const dropped: { status: number; error: { type: string; reason: string } }[] = [];
     const result = await client.helpers.bulk<Record<string, unknown>>({
       datasource: [...docs, { message: 'cannot update', '@timestamp': new Date(base).toISOString() }],
-      onDocument: (doc) => (doc['message'] === 'cannot update' ? [{ update: { _index: 'shipping-logs', _id: 'x' } }, {}] : { create: { _index: 'shipping-logs' } }),
+      onDocument: (doc) =>
+        doc['message'] === 'cannot update' ? [{ update: { _index: 'shipping-logs', _id: 'x' } }, {}] : { create: { _index: 'shipping-logs' } },
       onDrop: (d) => dropped.push(d as never),
       flushBytes: 2000, // several bulk requests
       retries: 0,
     });
     expect(result).toMatchObject({ total: 51, successful: 50, failed: 1, aborted: false });
-    expect(dropped).toEqual([expect.objectContaining({ status: 400, error: expect.objectContaining({ reason: expect.stringMatching(/update is not supported/) }) })]);
+    expect(dropped).toEqual([
+      expect.objectContaining({ status: 400, error: expect.objectContaining({ reason: expect.stringMatching(/update is not supported/) }) }),
+    ]);
 
     const stored = await rows(
       "SELECT count(*), count(DISTINCT message), min(ts), max(ts), count(*) FILTER (WHERE level = 'error'), any_value(host), any_value(service), any_value(attributes['es.index']), any_value(attributes['order.id'] IS NOT NULL) FROM logs WHERE attributes['es.index'] = 'shipping-logs' HAVING count(*) >= 50",
       1,
     );
-    expect(stored).toEqual([[50, 50, new Date(base).toISOString().replace('Z', '000Z'), new Date(base + 49).toISOString().replace('Z', '000Z'), 5, 'web-2', 'shipping', 'shipping-logs', true]]);
+    expect(stored).toEqual([
+      [
+        50,
+        50,
+        new Date(base).toISOString().replace('Z', '000Z'),
+        new Date(base + 49).toISOString().replace('Z', '000Z'),
+        5,
+        'web-2',
+        'shipping',
+        'shipping-logs',
+        true,
+      ],
+    ]);
   });
 
   it('posts to /{index}/_bulk and answers item ids that are the stored event ids', async () => {
-    const res = await client.bulk({ index: 'url-index', operations: [{ index: {} }, { message: 'via url index', level: 'warn' }, { index: { _id: 'given-id' } }, { message: 'with an id' }] });
+    const res = await client.bulk({
+      index: 'url-index',
+      operations: [{ index: {} }, { message: 'via url index', level: 'warn' }, { index: { _id: 'given-id' } }, { message: 'with an id' }],
+    });
     expect(res.errors).toBe(false);
     expect(res.items.map((i) => [i.index?.status, i.index?._index])).toEqual([
       [201, 'url-index'],
@@ -79,17 +97,27 @@ describe('Elasticsearch bulk from @elastic/elasticsearch', () => {
 
   it('answers a bad document with a per-item error and a malformed action line with a 400, both as Elasticsearch', async () => {
     const headers = { authorization: `ApiKey ${INGEST_KEY}`, 'content-type': 'application/x-ndjson' };
-    const partial = await call(`${stack.url}/_bulk`, { method: 'POST', raw: '{"index":{"_index":"raw-idx"}}\n{"message":"good"}\n{"index":{"_index":"raw-idx"}}\n{not json\n', headers });
+    const partial = await call(`${stack.url}/_bulk`, {
+      method: 'POST',
+      raw: '{"index":{"_index":"raw-idx"}}\n{"message":"good"}\n{"index":{"_index":"raw-idx"}}\n{not json\n',
+      headers,
+    });
     expect(partial.status).toBe(200);
     expect(partial.headers.get('x-elastic-product')).toBe('Elasticsearch');
-    expect(partial.body).toMatchObject({ errors: true, items: [{ index: { status: 201 } }, { index: { status: 400, error: { type: 'document_parsing_exception' } } }] });
+    expect(partial.body).toMatchObject({
+      errors: true,
+      items: [{ index: { status: 201 } }, { index: { status: 400, error: { type: 'document_parsing_exception' } } }],
+    });
 
     const malformed = await call(`${stack.url}/_bulk`, { method: 'POST', raw: 'hello\n', headers });
     expect(malformed.status).toBe(400);
     expect(malformed.headers.get('x-elastic-product')).toBe('Elasticsearch');
     expect(malformed.body.message).toMatch(/line 1 is not a valid bulk action/);
 
-    await expect(client.bulk({ operations: [{ index: {} }, { message: 'no index anywhere' }] })).resolves.toMatchObject({ errors: true, items: [{ index: { status: 400 } }] });
+    await expect(client.bulk({ operations: [{ index: {} }, { message: 'no index anywhere' }] })).resolves.toMatchObject({
+      errors: true,
+      items: [{ index: { status: 400 } }],
+    });
   });
 
   it('refuses a wrong key and a request without one', async () => {

@@ -10,7 +10,12 @@ import { call, startTestStack, waitForRows } from '../../helpers/local-stack.js'
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 type Send = (message: unknown, callback: (err: Error | null, ok: boolean) => void) => void;
-const gelfHttp = createRequire(import.meta.url)('gelf-http') as { init(url: string, defaults?: Record<string, unknown>): void; warn: Send; error: Send; info: Send };
+const gelfHttp = createRequire(import.meta.url)('gelf-http') as {
+  init(url: string, defaults?: Record<string, unknown>): void;
+  warn: Send;
+  error: Send;
+  info: Send;
+};
 
 const GELF_KEY = 'gelf-key-0001';
 const ADMIN_KEY = 'gelf-admin-key-0001';
@@ -34,7 +39,10 @@ describe('GELF over HTTP', () => {
     expect(await sent(gelfHttp.warn, 'disk almost full')).toBe(true);
     expect(await sent(gelfHttp.error, { short_message: 'charge failed', customer: { id: 42 }, gateway: 'stripe' })).toBe(true);
 
-    const got = await rows("SELECT level, severity, host, service, message, attributes, format, ts_inferred FROM logs WHERE service = 'payments' ORDER BY severity", 2);
+    const got = await rows(
+      "SELECT level, severity, host, service, message, attributes, format, ts_inferred FROM logs WHERE service = 'payments' ORDER BY severity",
+      2,
+    );
     expect(got).toEqual([
       ['warn', 13, hostname(), 'payments', 'disk almost full', {}, 'gelf', false],
       ['error', 17, hostname(), 'payments', 'charge failed', { customer_id: '42', gateway: 'stripe' }, 'gelf', false],
@@ -53,7 +61,10 @@ describe('GELF over HTTP', () => {
     const r = await post(encode(JSON.stringify(message)), headers);
     expect(r.status).toBe(202);
     expect(r.body).toBe('');
-    const got = await rows(`SELECT epoch_ms(ts), level, attributes['full_message'], attributes['request_id'] FROM logs WHERE host = 'gelf-raw' AND message = '${name}'`, 1);
+    const got = await rows(
+      `SELECT epoch_ms(ts), level, attributes['full_message'], attributes['request_id'] FROM logs WHERE host = 'gelf-raw' AND message = '${name}'`,
+      1,
+    );
     expect(got).toEqual([[timestamp * 1000, 'info', `${name}\nstack line`, 'r-1']]);
   });
 

@@ -75,15 +75,40 @@ describe('Loki push (JSON) from pino-loki', () => {
   it('answers bad entries with a 400 that says the others were stored, and refuses protobuf and broken bodies', async () => {
     const auth = { authorization: `Bearer ${LOKI_KEY}` };
     const ns = `${Date.now()}000000`;
-    const partial = await call(`${stack.url}/loki/api/v1/push`, { body: { streams: [{ stream: { job: 'loki-partial' }, values: [[ns, 'good line'], ['soon', 'bad ts']] }] }, headers: auth });
+    const partial = await call(`${stack.url}/loki/api/v1/push`, {
+      body: {
+        streams: [
+          {
+            stream: { job: 'loki-partial' },
+            values: [
+              [ns, 'good line'],
+              ['soon', 'bad ts'],
+            ],
+          },
+        ],
+      },
+      headers: auth,
+    });
     expect(partial.status).toBe(400);
-    expect(partial.body).toMatchObject({ accepted: 1, rejectedCount: 1, message: expect.stringMatching(/1 event\(s\) were rejected and 1 stored.*Unix epoch nanoseconds/) });
+    expect(partial.body).toMatchObject({
+      accepted: 1,
+      rejectedCount: 1,
+      message: expect.stringMatching(/1 event\(s\) were rejected and 1 stored.*Unix epoch nanoseconds/),
+    });
     expect(await rows("SELECT message FROM logs WHERE service = 'loki-partial'", 1)).toEqual([['good line']]);
 
-    const proto = await call(`${stack.url}/loki/api/v1/push`, { method: 'POST', raw: new Uint8Array([1, 2, 3]), headers: { ...auth, 'content-type': 'application/x-protobuf' } });
+    const proto = await call(`${stack.url}/loki/api/v1/push`, {
+      method: 'POST',
+      raw: new Uint8Array([1, 2, 3]),
+      headers: { ...auth, 'content-type': 'application/x-protobuf' },
+    });
     expect(proto.status).toBe(415);
     expect(proto.body.message).toMatch(/JSON/);
-    const broken = await call(`${stack.url}/loki/api/v1/push`, { method: 'POST', raw: '{"streams":[', headers: { ...auth, 'content-type': 'application/json' } });
+    const broken = await call(`${stack.url}/loki/api/v1/push`, {
+      method: 'POST',
+      raw: '{"streams":[',
+      headers: { ...auth, 'content-type': 'application/json' },
+    });
     expect(broken.status).toBe(400);
     expect((await call(`${stack.url}/loki/api/v1/push`, { body: { streams: [] }, headers: auth })).status).toBe(204);
   });

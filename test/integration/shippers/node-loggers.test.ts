@@ -27,7 +27,15 @@ describe('winston and pino-http-send posting to /v1/logs', () => {
   /** Logs through winston's Http transport; resolves once every request has been answered. */
   async function viaWinston(batch: boolean, write: (logger: winston.Logger) => void, requests: number): Promise<string[]> {
     const { port } = new URL(stack.url);
-    const transport = new winston.transports.Http({ host: '127.0.0.1', port: Number(port), path: '/v1/logs', auth: { bearer: KEY }, batch, batchCount: 3, batchInterval: 50 });
+    const transport = new winston.transports.Http({
+      host: '127.0.0.1',
+      port: Number(port),
+      path: '/v1/logs',
+      auth: { bearer: KEY },
+      batch,
+      batchCount: 3,
+      batchInterval: 50,
+    });
     // winston's Http transport emits `logged` for a 200 and `warn` for any other status (Sluice answers 202).
     const outcomes: string[] = [];
     const done = new Promise<void>((resolve) => {
@@ -38,7 +46,11 @@ describe('winston and pino-http-send posting to /v1/logs', () => {
       transport.on('logged', () => record('200'));
       transport.on('warn', (err: Error) => record(err.message));
     });
-    const logger = winston.createLogger({ format: winston.format.combine(winston.format.timestamp(), winston.format.json()), transports: [transport], defaultMeta: { service: 'winston-app' } });
+    const logger = winston.createLogger({
+      format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+      transports: [transport],
+      defaultMeta: { service: 'winston-app' },
+    });
     write(logger);
     await done;
     logger.close();
@@ -70,7 +82,10 @@ describe('winston and pino-http-send posting to /v1/logs', () => {
       },
       2,
     );
-    const got = await rows("SELECT count(*), count(DISTINCT message), min(level), max(level) FROM logs WHERE attributes['mode'] = 'batch' HAVING count(*) = 6", 1);
+    const got = await rows(
+      "SELECT count(*), count(DISTINCT message), min(level), max(level) FROM logs WHERE attributes['mode'] = 'batch' HAVING count(*) = 6",
+      1,
+    );
     expect(got).toEqual([[6, 6, 'warn', 'warn']]);
   });
 
@@ -79,7 +94,10 @@ describe('winston and pino-http-send posting to /v1/logs', () => {
     const logger = pino({ base: { service: 'pino-app', hostname: 'pino-host' } }, stream);
     for (let i = 0; i < 5; i++) logger.info({ seq: i, sender: 'pino-http-send' }, `pino line ${i}`);
     logger.error({ sender: 'pino-http-send', err: { message: 'boom' } }, 'pino failure');
-    const got = await rows("SELECT level, severity, service, host, message, attributes['seq'] FROM logs WHERE attributes['sender'] = 'pino-http-send' ORDER BY message", 6);
+    const got = await rows(
+      "SELECT level, severity, service, host, message, attributes['seq'] FROM logs WHERE attributes['sender'] = 'pino-http-send' ORDER BY message",
+      6,
+    );
     expect(got).toEqual([
       ['error', 17, 'pino-app', 'pino-host', 'pino failure', null],
       ...[0, 1, 2, 3, 4].map((i) => ['info', 9, 'pino-app', 'pino-host', `pino line ${i}`, String(i)]),

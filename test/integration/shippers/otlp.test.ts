@@ -26,7 +26,9 @@ describe('OTLP/HTTP JSON from @opentelemetry/exporter-logs-otlp-http', () => {
 
   /** Sends records through the SDK; resolves with the exporter's result codes once flushed. */
   async function send(path: string, service: string, gzip: boolean, emit: (logger: ReturnType<LoggerProvider['getLogger']>) => void): Promise<number[]> {
-    const exporter = new OTLPLogExporter({ url: `${stack.url}${path}`, ...(gzip ? { compression: 'gzip' } : {}) } as ConstructorParameters<typeof OTLPLogExporter>[0]);
+    const exporter = new OTLPLogExporter({ url: `${stack.url}${path}`, ...(gzip ? { compression: 'gzip' } : {}) } as ConstructorParameters<
+      typeof OTLPLogExporter
+    >[0]);
     const results: number[] = [];
     const recording: LogRecordExporter = {
       export: (logs, done) => exporter.export(logs, (r) => (results.push(r.code), done(r))),
@@ -77,7 +79,14 @@ describe('OTLP/HTTP JSON from @opentelemetry/exporter-logs-otlp-http', () => {
         service,
         'web-1',
         'payment declined: level=debug is just text here',
-        expect.objectContaining({ 'deployment.environment': 'test', 'otel.scope.name': 'checkout.payments', 'otel.scope.version': '1.4.2', 'order.id': '42', 'http.route': '/pay', retry: 'true' }),
+        expect.objectContaining({
+          'deployment.environment': 'test',
+          'otel.scope.name': 'checkout.payments',
+          'otel.scope.version': '1.4.2',
+          'order.id': '42',
+          'http.route': '/pay',
+          retry: 'true',
+        }),
         '5b8efff798038103d269b633813fc60c',
         'eee19b7ec3c1b174',
         'otlp',
@@ -90,7 +99,12 @@ describe('OTLP/HTTP JSON from @opentelemetry/exporter-logs-otlp-http', () => {
 
   it('answers partial success for bad records and keeps the good ones', async () => {
     const body = {
-      resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'otel-partial' } }] }, scopeLogs: [{ logRecords: [{ body: { stringValue: 'kept' } }, 'not a record'] }] }],
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'otel-partial' } }] },
+          scopeLogs: [{ logRecords: [{ body: { stringValue: 'kept' } }, 'not a record'] }],
+        },
+      ],
     };
     const r = await call(`${stack.url}/otlp/v1/logs`, { body });
     expect(r.status).toBe(200);
@@ -100,11 +114,24 @@ describe('OTLP/HTTP JSON from @opentelemetry/exporter-logs-otlp-http', () => {
   });
 
   it('accepts a gzip-encoded export on /v1/logs', async () => {
-    const body = { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'otel-raw-gzip' } }] }, scopeLogs: [{ logRecords: [{ timeUnixNano: 1_700_000_000_000_000_000, body: { stringValue: 'zipped' } }] }] }] };
-    const r = await call(`${stack.url}/v1/logs`, { method: 'POST', raw: gzipSync(JSON.stringify(body)), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    const body = {
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'otel-raw-gzip' } }] },
+          scopeLogs: [{ logRecords: [{ timeUnixNano: 1_700_000_000_000_000_000, body: { stringValue: 'zipped' } }] }],
+        },
+      ],
+    };
+    const r = await call(`${stack.url}/v1/logs`, {
+      method: 'POST',
+      raw: gzipSync(JSON.stringify(body)),
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
     expect(r).toMatchObject({ status: 200, body: {} });
     const got = await eventually(async () => {
-      const q = await call(`${stack.url}/v1/query`, { body: { sql: "SELECT ts, message FROM logs WHERE service = 'otel-raw-gzip'", start: '2023-11-14T00:00:00Z', end: '2023-11-15T00:00:00Z' } });
+      const q = await call(`${stack.url}/v1/query`, {
+        body: { sql: "SELECT ts, message FROM logs WHERE service = 'otel-raw-gzip'", start: '2023-11-14T00:00:00Z', end: '2023-11-15T00:00:00Z' },
+      });
       return q.body.rows?.length ? q.body.rows : undefined;
     });
     expect(got).toEqual([['2023-11-14T22:13:20.000000Z', 'zipped']]);
@@ -112,7 +139,11 @@ describe('OTLP/HTTP JSON from @opentelemetry/exporter-logs-otlp-http', () => {
 
   it('answers an empty export with {} and refuses protobuf and non-OTLP bodies clearly', async () => {
     expect(await call(`${stack.url}/otlp/v1/logs`, { body: { resourceLogs: [] } })).toMatchObject({ status: 200, body: {} });
-    const proto = await call(`${stack.url}/otlp/v1/logs`, { method: 'POST', raw: new Uint8Array([10, 0]), headers: { 'content-type': 'application/x-protobuf' } });
+    const proto = await call(`${stack.url}/otlp/v1/logs`, {
+      method: 'POST',
+      raw: new Uint8Array([10, 0]),
+      headers: { 'content-type': 'application/x-protobuf' },
+    });
     expect(proto.status).toBe(415);
     expect(proto.body.message).toMatch(/http\/json/);
     const notOtlp = await call(`${stack.url}/otlp/v1/logs`, { body: { logs: [] } });

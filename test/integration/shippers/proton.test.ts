@@ -14,7 +14,11 @@ describe('Proton ingest', () => {
   afterAll(() => stack.cleanup());
 
   const rows = (sql: string, count: number) => waitForRows(stack.url, sql, count, { range: RANGE });
-  const ingest = (stream: string, body: unknown) => call(`${stack.url}/proton/v1/ingest/streams/${encodeURIComponent(stream)}`, { method: 'POST', raw: typeof body === 'string' ? body : JSON.stringify(body) });
+  const ingest = (stream: string, body: unknown) =>
+    call(`${stack.url}/proton/v1/ingest/streams/${encodeURIComponent(stream)}`, {
+      method: 'POST',
+      raw: typeof body === 'string' ? body : JSON.stringify(body),
+    });
 
   it('stores one event per row, with the stream as source and _tp_time as the event time', async () => {
     const t = new Date(Date.now() - 120_000);

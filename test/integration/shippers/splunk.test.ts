@@ -28,13 +28,16 @@ describe('Splunk HEC from splunk-logging', () => {
 
   const rows = (sql: string, count: number) => waitForRows(stack.url, sql, count, { range: RANGE, key: ADMIN_KEY });
 
-  const flushed = (logger: SplunkLogger) =>
-    new Promise<unknown>((resolve, reject) => logger.flush((err, _resp, body) => (err ? reject(err) : resolve(body))));
+  const flushed = (logger: SplunkLogger) => new Promise<unknown>((resolve, reject) => logger.flush((err, _resp, body) => (err ? reject(err) : resolve(body))));
 
   it('stores a batch of events sent as concatenated objects, with metadata and string times', async () => {
     const logger = new Logger({ token: HEC_KEY, url: stack.url, maxBatchCount: 0 });
     const second = Math.floor(Date.now() / 1000) - 30;
-    logger.send({ message: 'user login failed', severity: 'error', metadata: { time: `${second}.250`, host: 'web-7', source: 'auth.log', sourcetype: 'auth', index: 'security' } });
+    logger.send({
+      message: 'user login failed',
+      severity: 'error',
+      metadata: { time: `${second}.250`, host: 'web-7', source: 'auth.log', sourcetype: 'auth', index: 'security' },
+    });
     logger.send({ message: { action: 'checkout', amount: 12.5 }, severity: 'warn', metadata: { time: `${second}.500`, host: 'web-7' } });
     logger.send({ message: 'third', metadata: { time: second + 0.75, host: 'web-8' } });
     expect(await flushed(logger)).toEqual({ text: 'Success', code: 0 });
@@ -44,7 +47,14 @@ describe('Splunk HEC from splunk-logging', () => {
     expect(got).toEqual([
       [at(250), 'error', 'web-7', 'auth.log', 'user login failed', { 'splunk.sourcetype': 'auth', 'splunk.index': 'security' }],
       // splunk-logging wraps the message as {"message": …, "severity": …}; an object message stays structured.
-      [at(500), 'warn', 'web-7', null, '{"message":{"action":"checkout","amount":12.5},"severity":"warn"}', { 'message.action': 'checkout', 'message.amount': '12.5' }],
+      [
+        at(500),
+        'warn',
+        'web-7',
+        null,
+        '{"message":{"action":"checkout","amount":12.5},"severity":"warn"}',
+        { 'message.action': 'checkout', 'message.amount': '12.5' },
+      ],
       [at(750), 'info', 'web-8', null, 'third', {}],
     ]);
   });

@@ -50,7 +50,21 @@ describe('syslog listener (open mode)', () => {
   });
 
   it('keeps RFC 5424 structured data and stores several messages sent on one connection', async () => {
-    await logger(tcp, '--tcp', '--octet-count', '--rfc5424', '-t', 'zoo', '-p', 'user.warning', '--sd-id', 'zoo@32473', '--sd-param', 'tiger="hungry"', 'sd-marker structured');
+    await logger(
+      tcp,
+      '--tcp',
+      '--octet-count',
+      '--rfc5424',
+      '-t',
+      'zoo',
+      '-p',
+      'user.warning',
+      '--sd-id',
+      'zoo@32473',
+      '--sd-param',
+      'tiger="hungry"',
+      'sd-marker structured',
+    );
     const [sd] = await rows("SELECT level, attributes FROM logs WHERE message LIKE '%sd-marker%'", 1);
     expect(sd![0]).toBe('warn');
     expect(JSON.stringify(sd![1])).toContain('hungry');
@@ -70,18 +84,27 @@ describe('syslog listener with keys', () => {
     const stack = await startTestStack({ SLUICE_API_KEYS: 'syslog-admin-key-01:acme:ingest+query+admin', SLUICE_SYSLOG_PORT: '0' });
     try {
       expect(stack.syslog).toBeUndefined();
-      expect(stack.logger.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringMatching(/syslog is off.*SLUICE_SYSLOG_TENANT/) }));
+      expect(stack.logger.entries).toContainEqual(
+        expect.objectContaining({ level: 'warn', message: expect.stringMatching(/syslog is off.*SLUICE_SYSLOG_TENANT/) }),
+      );
     } finally {
       await stack.cleanup();
     }
   });
 
   it('stores messages under SLUICE_SYSLOG_TENANT', async () => {
-    const stack = await startTestStack({ SLUICE_API_KEYS: 'syslog-admin-key-01:acme:ingest+query+admin', SLUICE_SYSLOG_PORT: '0', SLUICE_SYSLOG_TENANT: 'acme' });
+    const stack = await startTestStack({
+      SLUICE_API_KEYS: 'syslog-admin-key-01:acme:ingest+query+admin',
+      SLUICE_SYSLOG_PORT: '0',
+      SLUICE_SYSLOG_TENANT: 'acme',
+    });
     try {
       await logger(stack.syslog!.udpPort, '--udp', '--rfc5424', 'tenant-marker for acme');
       const got = await eventually(async () => {
-        const r = await call(`${stack.url}/v1/query`, { body: { sql: "SELECT message FROM logs WHERE message LIKE '%tenant-marker%'", ...RANGE }, headers: { authorization: 'Bearer syslog-admin-key-01' } });
+        const r = await call(`${stack.url}/v1/query`, {
+          body: { sql: "SELECT message FROM logs WHERE message LIKE '%tenant-marker%'", ...RANGE },
+          headers: { authorization: 'Bearer syslog-admin-key-01' },
+        });
         return r.body.rows?.length ? r.body.rows : undefined;
       });
       expect(got).toEqual([[expect.stringContaining('tenant-marker for acme')]]);

@@ -14,7 +14,13 @@ describe('decodeBulk', () => {
         action: 'index',
         index: 'filebeat-8',
         id: undefined,
-        record: { index: 0, kind: 'json', value: { message: 'one', 'log.level': 'info' }, raw: '{"message":"one","log.level":"info"}', hints: { attributes: { 'es.index': 'filebeat-8' } } },
+        record: {
+          index: 0,
+          kind: 'json',
+          value: { message: 'one', 'log.level': 'info' },
+          raw: '{"message":"one","log.level":"info"}',
+          hints: { attributes: { 'es.index': 'filebeat-8' } },
+        },
       },
       {
         action: 'create',
@@ -33,7 +39,19 @@ describe('decodeBulk', () => {
 
   it('fails only the item for a bad document, update, delete or a missing index', () => {
     const ops = decodeBulk(
-      ndjson({ index: { _index: 'a' } }, '{broken', { update: { _index: 'a', _id: '1' } }, { doc: {} }, { delete: { _index: 'a', _id: '2' } }, { index: {} }, { m: 1 }, { index: { _index: 'a' } }, '[1,2]', { index: { _index: 'a' } }, { ok: true }),
+      ndjson(
+        { index: { _index: 'a' } },
+        '{broken',
+        { update: { _index: 'a', _id: '1' } },
+        { doc: {} },
+        { delete: { _index: 'a', _id: '2' } },
+        { index: {} },
+        { m: 1 },
+        { index: { _index: 'a' } },
+        '[1,2]',
+        { index: { _index: 'a' } },
+        { ok: true },
+      ),
     );
     expect(ops.map((o) => [o.action, o.record.kind])).toEqual([
       ['index', 'error'],
@@ -72,15 +90,37 @@ describe('decodeBulk', () => {
 
 describe('bulkResponse', () => {
   it('answers every item in order: 201 created with the event id, or 400 with an ES error object', () => {
-    const ops = decodeBulk(ndjson({ index: { _index: 'a' } }, { m: 1 }, { create: { _index: 'a', _id: 'mine' } }, { m: 2 }, { index: { _index: 'a' } }, 'x', { index: { _index: 'a' } }, { m: 3 }));
+    const ops = decodeBulk(
+      ndjson(
+        { index: { _index: 'a' } },
+        { m: 1 },
+        { create: { _index: 'a', _id: 'mine' } },
+        { m: 2 },
+        { index: { _index: 'a' } },
+        'x',
+        { index: { _index: 'a' } },
+        { m: 3 },
+      ),
+    );
     const reply = bulkResponse(ops, { receipt: '01HZX3K8G7Q4Z6V8W2J5N9M0PQ', rejected: new Map([[3, 'event is too large']]), tookMs: 3 });
     expect(reply.took).toBe(3);
     expect(reply.errors).toBe(true);
     expect(reply.items[0]).toEqual({
-      index: { _index: 'a', _id: '01HZX3K8G7Q4Z6V8W2J5N9M0PQ-0', _version: 1, result: 'created', _shards: { total: 1, successful: 1, failed: 0 }, _seq_no: 0, _primary_term: 1, status: 201 },
+      index: {
+        _index: 'a',
+        _id: '01HZX3K8G7Q4Z6V8W2J5N9M0PQ-0',
+        _version: 1,
+        result: 'created',
+        _shards: { total: 1, successful: 1, failed: 0 },
+        _seq_no: 0,
+        _primary_term: 1,
+        status: 201,
+      },
     });
     expect(reply.items[1]).toMatchObject({ create: { _id: 'mine', status: 201 } });
-    expect(reply.items[2]).toMatchObject({ index: { status: 400, error: { type: 'document_parsing_exception', reason: expect.stringMatching(/not valid JSON/) } } });
+    expect(reply.items[2]).toMatchObject({
+      index: { status: 400, error: { type: 'document_parsing_exception', reason: expect.stringMatching(/not valid JSON/) } },
+    });
     expect(reply.items[3]).toMatchObject({ index: { status: 400, error: { reason: 'event is too large' } } });
   });
 

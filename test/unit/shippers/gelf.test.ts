@@ -3,7 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { BadRequestError, PayloadTooLargeError } from '../../../shared/domain/errors.js';
 import { decodeGelf, gelfBodyText, sniffCompression } from '../../../shared/domain/shippers/gelf.js';
 
-const msg = { version: '1.1', host: 'web-1', short_message: 'Disk almost full', full_message: 'Disk almost full\n/dev/sda1 93%', timestamp: 1700000000.123456, level: 4, _user_id: 42, _service: 'billing', _trace_id: 'abc123', facility: 'kern', line: 12 };
+const msg = {
+  version: '1.1',
+  host: 'web-1',
+  short_message: 'Disk almost full',
+  full_message: 'Disk almost full\n/dev/sda1 93%',
+  timestamp: 1700000000.123456,
+  level: 4,
+  _user_id: 42,
+  _service: 'billing',
+  _trace_id: 'abc123',
+  facility: 'kern',
+  line: 12,
+};
 
 describe('gelfBodyText', () => {
   it('reads plain, gzip and zlib bodies by their magic bytes, whatever the request claimed', () => {

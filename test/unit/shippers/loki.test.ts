@@ -28,19 +28,34 @@ describe('decodeLokiPush', () => {
       index: 0,
       kind: 'text',
       line: 'plain text line',
-      hints: { ts: 1700000000123456, ...hints, attributes: { service_name: 'checkout', job: 'varlogs', hostname: 'web-1', filename: '/var/log/app.log', level: 'warning' } },
+      hints: {
+        ts: 1700000000123456,
+        ...hints,
+        attributes: { service_name: 'checkout', job: 'varlogs', hostname: 'web-1', filename: '/var/log/app.log', level: 'warning' },
+      },
     });
     expect(recs[1]).toMatchObject({
       index: 1,
       kind: 'json',
       value: { msg: 'json line', user: 'ann' },
       raw: '{"msg":"json line","user":"ann"}',
-      hints: { ts: 1700000000123456, ...hints, trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', attributes: { pod: 'p-1', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' } },
+      hints: {
+        ts: 1700000000123456,
+        ...hints,
+        trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+        attributes: { pod: 'p-1', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' },
+      },
     });
   });
 
   it('falls back along the service labels (app, then job) and leaves columns alone without them', () => {
-    const recs = decodeLokiPush(push([{ stream: { job: 'api' }, values: [['1700000000000000000', 'a']] }, { stream: { app: 'web', job: 'x' }, values: [['1700000000000000000', 'b']] }, { values: [['1700000000000000000', 'c']] }]));
+    const recs = decodeLokiPush(
+      push([
+        { stream: { job: 'api' }, values: [['1700000000000000000', 'a']] },
+        { stream: { app: 'web', job: 'x' }, values: [['1700000000000000000', 'b']] },
+        { values: [['1700000000000000000', 'c']] },
+      ]),
+    );
     expect(recs.map((r) => (r.kind !== 'error' ? r.hints?.service : 'error'))).toEqual(['api', 'web', undefined]);
   });
 
@@ -49,7 +64,13 @@ describe('decodeLokiPush', () => {
       push([
         { stream: { job: 'a' }, values: [['1700000000000000000', 'ok'], ['yesterday', 'x'], ['1700000000000000000', 42], ['1700000000000000000']] },
         { stream: 'job=b', values: [] },
-        { stream: { job: 'c' }, values: [['1700000000000000000', 'meta', 'not-an-object'], ['1700000000000000000', 'ok too']] },
+        {
+          stream: { job: 'c' },
+          values: [
+            ['1700000000000000000', 'meta', 'not-an-object'],
+            ['1700000000000000000', 'ok too'],
+          ],
+        },
       ]),
     );
     expect(recs.map((r) => [r.index, r.kind])).toEqual([

@@ -66,7 +66,12 @@ describe('decodeOtlpLogs', () => {
   });
 
   it('keeps microsecond precision of nanosecond strings and accepts numbers', () => {
-    const recs = decodeOtlpLogs(request([{ timeUnixNano: '1700000000999999999', body: str('a') }, { timeUnixNano: 1700000001000000000, body: str('b') }]));
+    const recs = decodeOtlpLogs(
+      request([
+        { timeUnixNano: '1700000000999999999', body: str('a') },
+        { timeUnixNano: 1700000001000000000, body: str('b') },
+      ]),
+    );
     expect(recs.map((r) => (r.kind === 'text' ? r.hints?.ts : undefined))).toEqual([1700000000999999, 1700000001000000]);
   });
 
@@ -79,7 +84,16 @@ describe('decodeOtlpLogs', () => {
   it('turns a kvlist body into a JSON record and other bodies into JSON text', () => {
     const recs = decodeOtlpLogs(
       request([
-        { body: { kvlistValue: { values: [{ key: 'msg', value: str('structured') }, { key: 'user', value: str('ann') }] } } },
+        {
+          body: {
+            kvlistValue: {
+              values: [
+                { key: 'msg', value: str('structured') },
+                { key: 'user', value: str('ann') },
+              ],
+            },
+          },
+        },
         { body: { intValue: '7' } },
         { body: { arrayValue: { values: [str('x'), { boolValue: false }] } } },
         {},
@@ -92,7 +106,13 @@ describe('decodeOtlpLogs', () => {
   });
 
   it('takes the level from severityText when there is no number, and keeps unknown texts', () => {
-    const recs = decodeOtlpLogs(request([{ severityText: 'Warning', body: str('a') }, { severityText: 'CUSTOM', body: str('b') }, { severityNumber: 'SEVERITY_NUMBER_DEBUG2', body: str('c') }]));
+    const recs = decodeOtlpLogs(
+      request([
+        { severityText: 'Warning', body: str('a') },
+        { severityText: 'CUSTOM', body: str('b') },
+        { severityNumber: 'SEVERITY_NUMBER_DEBUG2', body: str('c') },
+      ]),
+    );
     expect(recs[0]).toMatchObject({ hints: { level: 'warn', severity: 13 } });
     expect(recs[1]).toMatchObject({ hints: { attributes: { severity_text: 'CUSTOM' } } });
     expect(recs[1]!.kind === 'text' && recs[1]!.hints?.level).toBeUndefined();
@@ -107,7 +127,12 @@ describe('decodeOtlpLogs', () => {
           scope_logs: [
             {
               log_records: [
-                { time_unix_nano: '1700000000000000000', severity_number: 9, body: { string_value: 'hi' }, trace_id: Buffer.from('0123456789abcdef0123456789abcdef', 'hex').toString('base64') },
+                {
+                  time_unix_nano: '1700000000000000000',
+                  severity_number: 9,
+                  body: { string_value: 'hi' },
+                  trace_id: Buffer.from('0123456789abcdef0123456789abcdef', 'hex').toString('base64'),
+                },
                 { body: { string_value: 'z' }, trace_id: '00000000000000000000000000000000' },
               ],
             },
@@ -115,7 +140,11 @@ describe('decodeOtlpLogs', () => {
         },
       ],
     });
-    expect(rec).toMatchObject({ kind: 'text', line: 'hi', hints: { service: 'snake', ts: 1700000000000000, level: 'info', trace_id: '0123456789abcdef0123456789abcdef' } });
+    expect(rec).toMatchObject({
+      kind: 'text',
+      line: 'hi',
+      hints: { service: 'snake', ts: 1700000000000000, level: 'info', trace_id: '0123456789abcdef0123456789abcdef' },
+    });
     expect(zero!.kind === 'text' && zero!.hints?.trace_id).toBeUndefined();
   });
 
@@ -150,7 +179,10 @@ describe('decodeOtlpLogs', () => {
 describe('otlpResponse', () => {
   it('is {} on full success and a partial success naming the rejections otherwise', () => {
     expect(otlpResponse(0, [])).toEqual({});
-    const r = otlpResponse(7, Array.from({ length: 7 }, (_, i) => ({ index: i, reason: `r${i}` })));
+    const r = otlpResponse(
+      7,
+      Array.from({ length: 7 }, (_, i) => ({ index: i, reason: `r${i}` })),
+    );
     expect(r).toEqual({ partialSuccess: { rejectedLogRecords: 7, errorMessage: '7 log record(s) rejected: r0; r1; r2; r3; r4; and 2 more' } });
   });
 });

@@ -3,7 +3,16 @@ import { decodeProtonIngest } from '../../../shared/domain/shippers/proton.js';
 
 describe('decodeProtonIngest', () => {
   it('turns each row into an object of column → value with the stream as source', () => {
-    const recs = decodeProtonIngest(JSON.stringify({ columns: ['id', 'msg', '_tp_time'], data: [[1, 'hello', '2024-05-01 10:00:00.123'], [2, 'world', null]] }), 'app_logs');
+    const recs = decodeProtonIngest(
+      JSON.stringify({
+        columns: ['id', 'msg', '_tp_time'],
+        data: [
+          [1, 'hello', '2024-05-01 10:00:00.123'],
+          [2, 'world', null],
+        ],
+      }),
+      'app_logs',
+    );
     expect(recs).toEqual([
       { index: 0, kind: 'json', value: { id: 1, msg: 'hello' }, hints: { source: 'app_logs', ts: Date.UTC(2024, 4, 1, 10, 0, 0, 123) * 1000 } },
       { index: 1, kind: 'json', value: { id: 2, msg: 'world', _tp_time: null }, hints: { source: 'app_logs' } },

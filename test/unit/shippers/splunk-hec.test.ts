@@ -11,7 +11,10 @@ describe('splitConcatenatedObjects', () => {
   });
 
   it('reports text outside an object and an unclosed object', () => {
-    expect(splitConcatenatedObjects('{"a":1} junk')).toMatchObject({ objects: ['{"a":1}'], trailing: { offset: 8, reason: expect.stringMatching(/expected a JSON object at character 9/) } });
+    expect(splitConcatenatedObjects('{"a":1} junk')).toMatchObject({
+      objects: ['{"a":1}'],
+      trailing: { offset: 8, reason: expect.stringMatching(/expected a JSON object at character 9/) },
+    });
     expect(splitConcatenatedObjects('{"a":1}{"b":')).toMatchObject({ objects: ['{"a":1}'], trailing: { reason: expect.stringMatching(/not closed/) } });
   });
 });
@@ -28,7 +31,12 @@ describe('decodeHecEvents', () => {
         index: 0,
         kind: 'text',
         line: 'user login',
-        hints: { host: 'web-1', source: 'app.log', ts: 1700000000123456, attributes: { 'splunk.sourcetype': '_json', 'splunk.index': 'main', region: 'eu', ids: '["1","2"]' } },
+        hints: {
+          host: 'web-1',
+          source: 'app.log',
+          ts: 1700000000123456,
+          attributes: { 'splunk.sourcetype': '_json', 'splunk.index': 'main', region: 'eu', ids: '["1","2"]' },
+        },
       },
       { index: 1, kind: 'json', value: { message: 'from splunk-logging', severity: 'warn' }, hints: { ts: 1700000001500000 } },
       { index: 2, kind: 'text', line: '12', hints: { parse: false } },

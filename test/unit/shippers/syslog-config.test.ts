@@ -9,13 +9,15 @@ describe('syslog configuration', () => {
     expect(readLocalConfig({ SLUICE_SYSLOG_PORT: ' ' }).syslogPort).toBeUndefined();
   });
 
-  it.each([['SLUICE_SYSLOG_PORT', '70000'], ['SLUICE_SYSLOG_PORT', 'syslog'], ['SLUICE_SYSLOG_TENANT', 'Acme Corp'], ['SLUICE_SYSLOG_TENANT', '../x']])(
-    'rejects %s=%j naming the variable',
-    (name, value) => {
-      expect(() => readLocalConfig({ [name]: value })).toThrow(ConfigError);
-      expect(() => readLocalConfig({ [name]: value })).toThrow(name);
-    },
-  );
+  it.each([
+    ['SLUICE_SYSLOG_PORT', '70000'],
+    ['SLUICE_SYSLOG_PORT', 'syslog'],
+    ['SLUICE_SYSLOG_TENANT', 'Acme Corp'],
+    ['SLUICE_SYSLOG_TENANT', '../x'],
+  ])('rejects %s=%j naming the variable', (name, value) => {
+    expect(() => readLocalConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => readLocalConfig({ [name]: value })).toThrow(name);
+  });
 
   it('reads the tenant syslog messages belong to when keys are configured', () => {
     expect(readLocalConfig({ SLUICE_SYSLOG_TENANT: 'acme' }).syslogTenant).toBe('acme');

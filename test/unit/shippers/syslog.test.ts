@@ -64,7 +64,12 @@ describe('datagramFrame and syslogRecords', () => {
     expect(datagramFrame(Buffer.from(`${M1}\n`))).toEqual({ text: M1, truncated: false });
     expect(datagramFrame(Buffer.from('\n'))).toBeUndefined();
     expect(datagramFrame(Buffer.from('0123456789AB'), 10)).toEqual({ text: '0123456789', truncated: true });
-    expect(syslogRecords([{ text: M1, truncated: false }, { text: 'x', truncated: true }])).toEqual([
+    expect(
+      syslogRecords([
+        { text: M1, truncated: false },
+        { text: 'x', truncated: true },
+      ]),
+    ).toEqual([
       { index: 0, kind: 'text', line: M1, hints: { source: 'syslog' } },
       { index: 1, kind: 'text', line: 'x', hints: { source: 'syslog', attributes: { 'sluice.truncated': 'message' } } },
     ]);

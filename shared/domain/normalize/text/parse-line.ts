@@ -24,12 +24,33 @@ export interface ParsedLine {
 
 // Level words accepted in a header. Single letters only where a format puts them (logcat, glog).
 const HEADER_LEVELS: Record<string, Level> = {
-  trace: 'trace', finest: 'trace', finer: 'trace', verbose: 'trace',
-  debug: 'debug', fine: 'debug', dbg: 'debug',
-  info: 'info', information: 'info', informational: 'info', notice: 'info', inf: 'info',
-  warn: 'warn', warning: 'warn', wrn: 'warn',
-  error: 'error', err: 'error', severe: 'error', eror: 'error', failure: 'error',
-  fatal: 'fatal', crit: 'fatal', critical: 'fatal', alert: 'fatal', emerg: 'fatal', emergency: 'fatal', panic: 'fatal',
+  trace: 'trace',
+  finest: 'trace',
+  finer: 'trace',
+  verbose: 'trace',
+  debug: 'debug',
+  fine: 'debug',
+  dbg: 'debug',
+  info: 'info',
+  information: 'info',
+  informational: 'info',
+  notice: 'info',
+  inf: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  wrn: 'warn',
+  error: 'error',
+  err: 'error',
+  severe: 'error',
+  eror: 'error',
+  failure: 'error',
+  fatal: 'fatal',
+  crit: 'fatal',
+  critical: 'fatal',
+  alert: 'fatal',
+  emerg: 'fatal',
+  emergency: 'fatal',
+  panic: 'fatal',
 };
 const LOGCAT_LEVELS: Record<string, Level> = { V: 'trace', D: 'debug', I: 'info', W: 'warn', E: 'error', F: 'fatal', A: 'fatal' };
 
@@ -70,7 +91,32 @@ function logfmt(line: string): Record<string, string> | undefined {
 
 const SYSLOG_SEVERITY: Level[] = ['fatal', 'fatal', 'fatal', 'error', 'warn', 'info', 'info', 'debug'];
 const SYSLOG_OTEL = [24, 23, 21, 17, 13, 10, 9, 5];
-const FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'ntp', 'security', 'console', 'solaris-cron', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'];
+const FACILITIES = [
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'authpriv',
+  'ftp',
+  'ntp',
+  'security',
+  'console',
+  'solaris-cron',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+];
 
 const RFC5424_RE = /^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]\\"]|\\.|"(?:[^"\\]|\\.)*")*\])+)(?: (.*))?$/s;
 
@@ -183,8 +229,7 @@ function rfc3164(line: string, refMicros: number, zone?: string): ParsedLine | u
 
 // ------------------------------------------------------------------ access logs
 
-const ACCESS_RE =
-  /^(\S+) (\S+) (\S+) \[([^\]]+)\] "([A-Z]+) (\S+)(?: (HTTP\/[\d.]+))?" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(.*)$/;
+const ACCESS_RE = /^(\S+) (\S+) (\S+) \[([^\]]+)\] "([A-Z]+) (\S+)(?: (HTTP\/[\d.]+))?" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(.*)$/;
 
 function accessLog(line: string, refMicros: number): ParsedLine | undefined {
   const m = ACCESS_RE.exec(line);
@@ -247,7 +292,10 @@ function applicationLine(line: string, refMicros: number, zone?: string): Parsed
   let level: Level | undefined;
   let severity: number | undefined;
   if (found && found.start > 0) {
-    const before = line.slice(0, found.start).trim().replace(/^\[|\]$/g, '');
+    const before = line
+      .slice(0, found.start)
+      .trim()
+      .replace(/^\[|\]$/g, '');
     const lvl = headerLevel(before);
     if (lvl) level = lvl;
   }
@@ -392,4 +440,3 @@ export function startsEvent(line: string, refMicros: number): boolean {
   if (lead && headerLevel(lead[0].replace(/[[\]\s]/g, '')) && timestampAt(line, lead[0].length, refMicros)) return true;
   return false;
 }
-
