@@ -158,6 +158,16 @@ export function outputPrefix(partitionPrefix: string, hash: string): string {
   return `${partitionPrefix}${COMPACT_PREFIX}${hash}-`;
 }
 
+/** A job's manifest key, beside the partition's files. */
+export function manifestKey(partitionPrefix: string, hash: string): string {
+  return `${partitionPrefix}${manifestName(hash)}`;
+}
+
+/** The key of a job's n-th output. */
+export function outputKey(partitionPrefix: string, hash: string, n: number): string {
+  return `${partitionPrefix}${outputName(hash, n)}`;
+}
+
 export function outputName(hash: string, n: number): string {
   return `${COMPACT_PREFIX}${hash}-${n}${DATA_FILE_SUFFIX}`;
 }

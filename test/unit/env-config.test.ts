@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, ENV, readLocalConfig, type LocalConfig } from '../../shared/config/env.js';
+import { ConfigError, ENV, readAwsConfig, readLocalConfig, type LocalConfig } from '../../shared/config/env.js';
 
 const DEFAULTS: LocalConfig = {
   port: 4318,
@@ -206,5 +206,40 @@ describe('docs/configuration.md', () => {
     expect(local.length).toBeGreaterThan(15);
     expect(local.filter((n) => !documented.has(n))).toEqual([]);
     expect([...documented].filter((n) => !local.includes(n))).toEqual([]);
+  });
+});
+
+describe('readAwsConfig (the Lambdas)', () => {
+  it("gives the Lambdas' defaults, and reads '-' as unset (a Lambda environment value cannot be empty in every tool)", () => {
+    const c = readAwsConfig(['maxBodyBytes', 'queryWaitMs', 'logLevel', 'alertsFile', 'alertsDelayMs', 'slackSecretArn', 'uiUrl'], {
+      SLUICE_ALERTS_FILE: '-',
+      SLUICE_SLACK_SECRET_ARN: '-',
+      SLUICE_UI_URL: '-',
+    });
+    expect(c).toEqual({
+      maxBodyBytes: 6 * 1024 * 1024,
+      queryWaitMs: 3000,
+      logLevel: 'info',
+      alertsFile: 'alerts.yaml',
+      alertsDelayMs: 60_000,
+      slackSecretArn: undefined,
+      uiUrl: undefined,
+    });
+  });
+
+  it('refuses values outside the bounds local mode has, naming the variable', () => {
+    const bad: Record<string, string> = {
+      SLUICE_QUERY_WAIT_MS: '30000',
+      SLUICE_MAX_BODY_BYTES: '10',
+      SLUICE_ALERTS_DELAY_MS: '4000000',
+      SLUICE_UI_URL: 'not a url',
+    };
+    for (const [name, value] of Object.entries(bad)) {
+      const key = (
+        { SLUICE_QUERY_WAIT_MS: 'queryWaitMs', SLUICE_MAX_BODY_BYTES: 'maxBodyBytes', SLUICE_ALERTS_DELAY_MS: 'alertsDelayMs', SLUICE_UI_URL: 'uiUrl' } as const
+      )[name as 'SLUICE_UI_URL'];
+      expect(() => readAwsConfig([key], { [name]: value }), name).toThrow(new RegExp(`${name} .*\\(got "${value}"\\)`));
+    }
+    expect(() => readAwsConfig(['bucket'], {})).toThrow(/SLUICE_BUCKET is not set/);
   });
 });

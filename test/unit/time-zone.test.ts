@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { convertValue } from '../../shared/adapters/aws/athena-values.js';
-import { isValidZone, wallClockToUtc, zoneOffsetMs } from '../../shared/domain/normalize/zone.js';
+import { cachedZoneCount, isValidZone, wallClockToUtc, zoneOffsetMs } from '../../shared/domain/normalize/zone.js';
 
 const wall = (text: string) => Date.parse(`${text}Z`);
 const utc = (text: string, zone: string) => new Date(wallClockToUtc(wall(text), zone)).toISOString();
@@ -77,6 +77,15 @@ describe('isValidZone', () => {
   it('takes UTC, ±hh:mm, ±hhmm and IANA names, as before', () => {
     for (const zone of ['UTC', 'GMT', 'Etc/UTC', '+02:00', '-0330', 'Europe/Berlin', 'America/New_York']) expect(isValidZone(zone), zone).toBe(true);
     for (const zone of ['Mars/Olympus', 'Z', 'UTC+02:00', '2', '']) expect(isValidZone(zone), zone).toBe(false);
+  });
+
+  it('never caches a name that is not a zone (?tz= arrives with every request: the cache must not grow with it)', () => {
+    isValidZone('Europe/Paris');
+    const before = cachedZoneCount();
+    for (let i = 0; i < 500; i++) expect(isValidZone(`Nowhere/Place${i}`)).toBe(false);
+    expect(cachedZoneCount()).toBe(before);
+    expect(isValidZone('Asia/Tokyo')).toBe(true);
+    expect(cachedZoneCount()).toBe(before + 1);
   });
 });
 

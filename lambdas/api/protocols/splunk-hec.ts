@@ -51,4 +51,4 @@ async function collect(call: IngestCall, decode: (body: string, params: HecParam
 
 export const splunkHecEvent: IngestProtocolHandler = { handle: (call) => collect(call, decodeHecEvents), errorReply };
 export const splunkHecRaw: IngestProtocolHandler = { handle: (call) => collect(call, decodeHecRaw), errorReply };
-export const splunkHecHealth: IngestProtocolHandler = { handle: async () => json(200, { text: 'HEC is healthy', code: 17 }), errorReply };
+export const splunkHecHealth: IngestProtocolHandler = { handle: async () => json(200, { text: 'HEC is healthy', code: HEC_CODES.healthy }), errorReply };

@@ -17,7 +17,10 @@ const PRINTED_FIXED = /^(?:UTC|GMT)?([+-])(\d{2}):?(\d{2})$/;
 const UTC_NAMES = new Set(['UTC', 'Z', 'GMT', 'Etc/UTC']);
 const DAY_MS = 86_400_000;
 
-const formatters = new Map<string, Intl.DateTimeFormat | null>();
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** How many zones have a cached formatter (tests: invalid names are never kept). */
+export const cachedZoneCount = (): number => formatters.size;
 
 /** The formatter that reads an instant's wall clock in an IANA zone, or null when there is no such zone. */
 function formatter(zone: string): Intl.DateTimeFormat | null {
@@ -36,9 +39,10 @@ function formatter(zone: string): Intl.DateTimeFormat | null {
         second: 'numeric',
       });
     } catch {
-      f = null;
+      // Not cached: ?tz= comes with every ingest request, and remembering each wrong name would let any
+      // sender grow this map without end. Valid zones are a few hundred at most.
+      return null;
     }
-    // Zones come from configuration and from Trino's output: a few names, so the cache stays small.
     formatters.set(zone, f);
   }
   return f;

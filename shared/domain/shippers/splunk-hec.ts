@@ -18,7 +18,7 @@ export interface HecParams {
 export const HEC_SUCCESS = { text: 'Success', code: 0 } as const;
 
 /** HEC's status codes for the errors Sluice can answer with (the client reads `code` and `text`). */
-export const HEC_CODES = { noData: 5, invalidDataFormat: 6, internalError: 8, serverBusy: 9, eventRequired: 12, eventBlank: 13 } as const;
+export const HEC_CODES = { noData: 5, invalidDataFormat: 6, internalError: 8, serverBusy: 9, eventRequired: 12, eventBlank: 13, healthy: 17 } as const;
 
 export type HecCode = (typeof HEC_CODES)[keyof typeof HEC_CODES];
 

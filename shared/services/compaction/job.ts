@@ -13,7 +13,7 @@
  */
 import { jobHash, parseManifest, type CompactionManifest } from '../../domain/compaction.js';
 import { partitionStartMs, type Partition } from '../../domain/partitioning.js';
-import { isManifestKey, manifestName, outputPrefix, partitionPrefix } from '../../domain/storage-layout.js';
+import { isManifestKey, manifestKey as manifestKeyOf, outputPrefix, partitionPrefix } from '../../domain/storage-layout.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ObjectInfo, ObjectStore } from '../../ports/object-store.js';
@@ -112,7 +112,7 @@ export function makeJobProtocol({ store, clock, logger, jobLeaseMs, writeOutputs
     const prefix = partitionPrefix(partition);
     const inputKeys = inputs.map((o) => o.key).sort();
     const hash = jobHash(inputKeys);
-    const manifestKey = `${prefix}${manifestName(hash)}`;
+    const manifestKey = manifestKeyOf(prefix, hash);
     const manifest: CompactionManifest = { inputs: inputKeys, outputPrefix: outputPrefix(prefix, hash), outputs: null, startedAt: clock.now() };
     await putManifest(manifestKey, manifest);
     const hourStartUs = partitionStartMs(partition) * 1000;

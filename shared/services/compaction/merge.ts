@@ -9,7 +9,7 @@
  */
 import { decodeParquet, encodeParquetSlices, readTimestamps, readTimestampsAndIds, rowGroupCount, type RowSelection } from '../../domain/parquet.js';
 import type { LogEvent } from '../../domain/schema.js';
-import { outputName } from '../../domain/storage-layout.js';
+import { outputKey } from '../../domain/storage-layout.js';
 import type { ObjectInfo, ObjectStore } from '../../ports/object-store.js';
 
 /** What the merge needs of the compactor's deps (see CompactorDeps for each setting). */
@@ -246,7 +246,7 @@ export function makeMerge({ store, maxFileBytes, sliceEvents, cacheBytes }: Merg
       }
       const body = await encodeParquetSlices(slices());
       if (written === 0) continue; // every event of these slices was a duplicate
-      const key = `${prefix}${outputName(hash, outputs.length)}`;
+      const key = outputKey(prefix, hash, outputs.length);
       await store.put(key, body, PARQUET_TYPE);
       outputs.push(key);
       bytesAfter += body.byteLength;

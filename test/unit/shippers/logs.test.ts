@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SUPPORTED_LOG_TYPES, bodyKindOf, decodeLogsBody } from '../../shared/domain/shippers/logs.js';
-import { BadRequestError, UnsupportedMediaTypeError } from '../../shared/domain/errors.js';
+import { SUPPORTED_LOG_TYPES, bodyKindOf, decodeLogsBody } from '../../../shared/domain/shippers/logs.js';
+import { BadRequestError, UnsupportedMediaTypeError } from '../../../shared/domain/errors.js';
 
 function thrown(fn: () => unknown): Error {
   try {
