@@ -9,13 +9,21 @@ import { tempDir } from '../helpers/tmp.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function run(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+  stdin?: string,
+  onStderr?: (stderrSoFar: string) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, ['bin/sluice.mjs', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr);
+    });
     proc.on('close', (code) => resolve({ code, stdout, stderr }));
     if (stdin !== undefined) proc.stdin.end(stdin);
     else proc.stdin.end();
@@ -109,9 +117,14 @@ describe('sluice ingest', () => {
     }
     await writeFile(file, lines.join('\n'));
     const port = await freePort();
-    // Start the CLI first: the server comes up a little later, and the CLI must retry rather than fail.
-    const cli = run(['ingest', file, '--batch-bytes', '4096', '--no-progress', '--url', `http://127.0.0.1:${port}`]);
-    await new Promise((r) => setTimeout(r, 1200));
+    // Start the CLI first: the server comes up only once the CLI has said it is retrying (not after a fixed
+    // wait, which a loaded machine can outlast), and the CLI must then retry rather than fail.
+    let sawRetry!: () => void;
+    const retrying = new Promise<void>((resolve) => (sawRetry = resolve));
+    const cli = run(['ingest', file, '--batch-bytes', '4096', '--no-progress', '--url', `http://127.0.0.1:${port}`], {}, undefined, (err) => {
+      if (/retrying/.test(err)) sawRetry();
+    });
+    await retrying;
     const stack = await startTestStack({ PORT: String(port) });
     cleanupStack = stack.cleanup;
     const r = await cli;
