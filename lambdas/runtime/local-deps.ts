@@ -1,8 +1,10 @@
 /** The only place local mode builds adapters; everything else receives them. */
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseApiKeys } from '../../shared/domain/api-keys.js';
 import { ConsoleLogger } from '../../shared/adapters/local/console-logger.js';
+import { DiskSpace } from '../../shared/adapters/local/disk-space.js';
 import { DuckDbQueryEngine } from '../../shared/adapters/local/duckdb-query-engine.js';
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
 import { SpoolQueue } from '../../shared/adapters/local/spool-queue.js';
@@ -35,8 +37,11 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
   const clock = overrides.clock ?? systemClock;
   const dataDir = resolve(config.dataDir);
   const keyEntries = config.apiKeys ? parseApiKeys(config.apiKeys) : undefined;
-  const store = new FsObjectStore(join(dataDir, 'store'));
-  const spool = await SpoolQueue.open({ dir: join(dataDir, 'spool'), logger });
+  await mkdir(dataDir, { recursive: true });
+  // Free space on the data directory's filesystem: ingest is refused below the reserve (see disk-space.ts).
+  const disk = await DiskSpace.open({ dir: dataDir, reserveBytes: config.diskReserveBytes, reservePercent: config.diskReservePercent, logger });
+  const store = new FsObjectStore(join(dataDir, 'store'), { space: disk });
+  const spool = await SpoolQueue.open({ dir: join(dataDir, 'spool'), logger, space: disk });
   const engine = await DuckDbQueryEngine.open({ store });
 
   // Alerts: rules from the rules file; channels as configured here (sns is the console locally).
@@ -79,6 +84,7 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
     logger,
     store,
     spool,
+    disk,
     engine,
     handlers,
     batchWriter,
