@@ -18,14 +18,14 @@ import type { Logger } from '../../ports/logger.js';
 
 /** The filesystem calls DiskSpace makes (replaced in tests to inject faults). */
 export interface DiskSpaceFs {
-  statfs(path: string): Promise<{ bavail: number; bsize: number; blocks: number }>;
+  statfs: (path: string) => Promise<{ bavail: number; bsize: number; blocks: number }>;
   /** Writes, syncs and removes a small file in dir: does the filesystem take writes again? */
-  probe(dir: string): Promise<void>;
+  probe: (dir: string) => Promise<void>;
 }
 
 export const nodeDiskSpaceFs: DiskSpaceFs = {
   statfs: (path) => statfs(path),
-  async probe(dir) {
+  probe: async (dir) => {
     const path = join(dir, '.write-probe');
     const fh = await open(path, 'w');
     try {
