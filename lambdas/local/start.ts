@@ -80,7 +80,13 @@ export async function startLocal(
   const compactTimer =
     config.compactEveryMs > 0
       ? setInterval(() => {
-          compaction = compaction.then(() => deps.handlers.compact()).catch((err: unknown) => logger.error('compaction failed', { error: String(err) }));
+          // Not while the data directory refuses writes (read-only): every job would fail; the next tick tries.
+          compaction = compaction
+            .then(async () => {
+              if (deps.disk.status().writable) await deps.handlers.compact();
+              else logger.warn('compaction skipped: the data directory cannot be written');
+            })
+            .catch((err: unknown) => logger.error('compaction failed', { error: String(err) }));
         }, config.compactEveryMs)
       : undefined;
   compactTimer?.unref();
