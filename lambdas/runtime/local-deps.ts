@@ -9,7 +9,7 @@ import { DuckDbQueryEngine } from '../../shared/adapters/local/duckdb-query-engi
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
 import { SpoolQueue } from '../../shared/adapters/local/spool-queue.js';
 import { StaticKeyStore } from '../../shared/adapters/local/static-key-store.js';
-import type { LocalConfig } from '../../shared/config/env.js';
+import { ENV, type LocalConfig } from '../../shared/config/env.js';
 import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import { makeBatchWriter } from '../../shared/services/batch-writer.js';
@@ -39,7 +39,13 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
   const keyEntries = config.apiKeys ? parseApiKeys(config.apiKeys) : undefined;
   await mkdir(dataDir, { recursive: true });
   // Free space on the data directory's filesystem: ingest is refused below the reserve (see disk-space.ts).
-  const disk = await DiskSpace.open({ dir: dataDir, reserveBytes: config.diskReserveBytes, reservePercent: config.diskReservePercent, logger });
+  const disk = await DiskSpace.open({
+    dir: dataDir,
+    reserveBytes: config.diskReserveBytes,
+    reservePercent: config.diskReservePercent,
+    reserveSetting: `the smaller of ${ENV.diskReserveBytes} and ${ENV.diskReservePercent}% of the filesystem`,
+    logger,
+  });
   const store = new FsObjectStore(join(dataDir, 'store'), { space: disk });
   const spool = await SpoolQueue.open({ dir: join(dataDir, 'spool'), logger, space: disk });
   const engine = await DuckDbQueryEngine.open({ store });

@@ -47,6 +47,8 @@ export interface DiskSpaceOptions {
   logger: Logger;
   /** How often statfs runs while all is well (default 1000 ms). */
   refreshMs?: number;
+  /** Where the reserve is set (named in the log line when ingest starts being refused). */
+  reserveSetting?: string;
   fs?: DiskSpaceFs;
 }
 
@@ -93,6 +95,7 @@ export class DiskSpace {
   private readonly refreshMs: number;
   private readonly reserveBytes: number;
   private readonly reservePercent: number;
+  private readonly reserveSetting: string | undefined;
   private free = 0;
   private total = 0;
   private checkedAt = 0;
@@ -111,6 +114,7 @@ export class DiskSpace {
     this.refreshMs = opts.refreshMs ?? 1000;
     this.reserveBytes = opts.reserveBytes;
     this.reservePercent = opts.reservePercent;
+    this.reserveSetting = opts.reserveSetting;
   }
 
   /** Takes a first look at the filesystem, then keeps looking on a timer until close(). */
@@ -237,10 +241,15 @@ export class DiskSpace {
       }
     }
     const refusing = this.refusal() !== undefined;
-    if (wasRefusing && !refusing)
-      this.logger.info('free disk space is above the reserve again; ingest accepts', { freeBytes: this.free, reserveBytes: this.reserve });
-    if (!wasRefusing && refusing)
-      this.logger.warn('ingest refused', { reason: this.refusal()!.reason, freeBytes: Math.max(0, this.free), reserveBytes: this.reserve });
+    if (wasRefusing && !refusing) this.logger.info('the data directory has room again; ingest accepts', { freeBytes: this.free, reserveBytes: this.reserve });
+    if (!wasRefusing && refusing) {
+      this.logger.warn('ingest refused until the data directory has room again', {
+        reason: this.refusal()!.reason,
+        freeBytes: Math.max(0, this.free),
+        reserveBytes: this.reserve,
+        ...(this.reserveSetting ? { reserve: this.reserveSetting } : {}),
+      });
+    }
     // Improved: writable again, or meaningfully more room (a writer waiting on ENOSPC may fit now).
     const step = Math.min(MiB, Math.max(64 * 1024, this.total / 100));
     if ((!before.writable && this.unwritable === undefined) || this.free - before.freeBytes >= step || (wasRefusing && !refusing)) this.improved();
