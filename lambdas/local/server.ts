@@ -18,7 +18,8 @@ export interface LocalServerOptions {
   requireCredential: boolean;
   maxBodyBytes: number;
   logger: Logger;
-  health: () => Record<string, unknown>;
+  /** GET /health's body, and its status code (200 unless given: 503 when ingest is refused). */
+  health: () => Record<string, unknown> & { statusCode?: number };
   /**
    * Ingest requests served at once (reading the body through the spool's fsync); one more is answered 429
    * with Retry-After before its body is read, so a flood of large requests cannot exhaust memory.
@@ -104,7 +105,12 @@ export function createLocalServer(opts: LocalServerOptions): Server {
     }
     const method = (req.method ?? 'GET').toUpperCase();
     if (url.pathname === '/health' && method === 'GET') {
-      return send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'ok', ...opts.health() }) });
+      const { statusCode = 200, ...fields } = opts.health();
+      return send(res, {
+        statusCode,
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        body: JSON.stringify({ status: 'ok', ...fields }),
+      });
     }
     const match = matchRoute(method, url.pathname);
     if (match.kind === 'not-found') return send(res, problem(404, 'not_found', `no route for ${url.pathname}`));

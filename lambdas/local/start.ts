@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import { makeIngestService } from '../../shared/services/ingest.js';
 import { localDeps, type LocalDeps } from '../runtime/local-deps.js';
+import { makeHealth } from './health.js';
 import { createLocalServer } from './server.js';
 import { startSyslogListener, type SyslogListener } from './syslog-listener.js';
 import { startWriterLoop } from './writer-loop.js';
@@ -59,8 +60,13 @@ export async function startLocal(
     logger,
     flushMs: config.flushMs,
     batchBytes: config.batchBytes,
+    // Parquet is far smaller than the spool's JSON: a batch no larger than the free space fits.
+    batchLimit: () => Math.max(64 * 1024, deps.disk.status().freeBytes),
     onDeadLetter: (entries) => deps.batchWriter.markFailed(entries.map((e) => ({ body: e.record.body, reason: e.reason }))),
   });
+  // Space came back (or the disk takes writes again): the writer tries now instead of sleeping out its
+  // backoff, so freed space goes to turning the spool into Parquet rather than to new spool data.
+  deps.disk.onImproved(() => writer.retryNow());
   // The scheduler: EventBridge calls the alert handler every minute in AWS; here a timer does.
   let alertTick: Promise<unknown> = Promise.resolve();
   const alertTimer =
@@ -74,7 +80,13 @@ export async function startLocal(
   const compactTimer =
     config.compactEveryMs > 0
       ? setInterval(() => {
-          compaction = compaction.then(() => deps.handlers.compact()).catch((err: unknown) => logger.error('compaction failed', { error: String(err) }));
+          // Not while the data directory refuses writes (read-only): every job would fail; the next tick tries.
+          compaction = compaction
+            .then(async () => {
+              if (deps.disk.status().writable) await deps.handlers.compact();
+              else logger.warn('compaction skipped: the data directory cannot be written');
+            })
+            .catch((err: unknown) => logger.error('compaction failed', { error: String(err) }));
         }, config.compactEveryMs)
       : undefined;
   compactTimer?.unref();
@@ -86,7 +98,7 @@ export async function startLocal(
     maxBodyBytes: config.maxBodyBytes,
     maxConcurrentIngest: config.maxConcurrentIngest,
     logger,
-    health: () => ({ pendingBytes: spool.pendingBytes }),
+    health: makeHealth({ spool, disk: deps.disk, writer }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -120,6 +132,7 @@ export async function startLocal(
         await writer.drain().catch((err: unknown) => logger.error('pending events stay in the spool for the next start', { error: (err as Error).message }));
         await writer.stop();
         await spool.close();
+        deps.disk.close();
         await deps.engine.close();
       })();
       return closed;

@@ -13,6 +13,7 @@
  *   maxReceiveCount deliveries, as SQS's redrive policy does.
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { errorCode } from '../../shared/adapters/local/disk-space.js';
 import type { SpoolBatch, SpoolQueue } from '../../shared/adapters/local/spool-queue.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { QueueRecord } from '../../shared/ports/queue.js';
@@ -35,8 +36,25 @@ export interface WriterLoopOptions {
   /** Told about every message set aside, just before it goes to the dead-letter file (receipts say "failed"); a rejection retries the batch. */
   onDeadLetter?: (entries: { record: QueueRecord; reason: string }[]) => Promise<void>;
   pollMs?: number;
-  /** Retry delays after a failed batch: firstMs, doubling up to maxMs (default 200 ms to 30 s). */
+  /** Retry delays after a failed batch: firstMs, doubling up to maxMs (default 200 ms to 30 s); retryNow() cuts one short. */
   backoff?: { firstMs?: number; maxMs?: number };
+  /**
+   * The most bytes the next batch may take, when less than batchBytes. Local mode passes the free disk
+   * space, so that a backlog read after the disk filled up makes Parquet files that fit in what is left.
+   */
+  batchLimit?: () => number;
+}
+
+/** What the writer has been doing, for /health. */
+export interface WriterStatus {
+  /** When a batch was last stored (ms since the epoch), if ever since the start. */
+  lastSuccessAt?: number;
+  /** The last failed try: when, and why (an error code such as ENOSPC, or the error's name). */
+  lastError?: { at: number; reason: string };
+  /** Tries that failed in a row (0: the writer is keeping up). */
+  failedTries: number;
+  /** When the next try is due, while failing. */
+  nextRetryAt?: number;
 }
 
 function sqsEvent(records: readonly QueueRecord[]): SQSEvent {
@@ -74,8 +92,11 @@ export function startWriterLoop(opts: WriterLoopOptions) {
   let failedTries = 0;
   let splitNext = false;
   let timer: NodeJS.Timeout | undefined;
+  let sleepingUntil: number | undefined;
   let running: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
+  let lastSuccessAt: number | undefined;
+  let lastError: WriterStatus['lastError'];
 
   const due = (): boolean => {
     if (spool.pendingBytes === 0) return false;
@@ -91,7 +112,8 @@ export function startWriterLoop(opts: WriterLoopOptions) {
    * cannot hold up the spool.
    */
   const writeOne = async (): Promise<boolean> => {
-    const batch = await spool.nextBatch(opts.batchBytes);
+    const limit = opts.batchLimit ? Math.max(1, Math.min(opts.batchBytes, Math.floor(opts.batchLimit()))) : opts.batchBytes;
+    const batch = await spool.nextBatch(limit);
     if (!batch) return false;
     await spool.begin(batch);
     let failed = splitNext ? await deliverOneByOne(batch.records) : await deliver(batch, batch.records);
@@ -144,6 +166,7 @@ export function startWriterLoop(opts: WriterLoopOptions) {
     try {
       while (due()) {
         if (!(await writeOne())) break;
+        lastSuccessAt = Date.now();
         if (failedTries > 0) logger.info('batch written after failed tries; the writer is caught up again', { failedTries });
         backoffMs = 0;
         batchFailures = 0;
@@ -155,6 +178,7 @@ export function startWriterLoop(opts: WriterLoopOptions) {
       backoffMs = Math.min(maxBackoffMs, backoffMs === 0 ? firstBackoffMs : backoffMs * 2);
       const outage = !(err instanceof MessageFailure);
       if (!outage && ++batchFailures >= SPLIT_AFTER) splitNext = true;
+      lastError = { at: Date.now(), reason: errorCode(err) ?? (err as Error).name ?? 'Error' };
       logger.error('batch write failed; will retry', {
         error: (err as Error).message,
         cause: outage ? 'object store or spool unavailable (retried until it recovers, never dead-lettered)' : 'the messages',
@@ -165,20 +189,40 @@ export function startWriterLoop(opts: WriterLoopOptions) {
     }
   };
 
-  const schedule = (): void => {
+  const schedule = (delayMs = backoffMs || pollMs): void => {
     if (stopping) return;
+    sleepingUntil = Date.now() + delayMs;
     timer = setTimeout(() => {
+      sleepingUntil = undefined;
       running = tick().finally(() => {
         const w = wake;
         wake = undefined;
         w?.();
         schedule();
       });
-    }, backoffMs || pollMs);
+    }, delayMs);
   };
   schedule();
 
   return {
+    /**
+     * Tries again now if the writer is sleeping out a backoff after a failure: called when the disk gets
+     * room or takes writes again, so the writer does not leave freed space to new spool data for up to
+     * 30 s. The backoff itself is kept: a try that fails again waits longer.
+     */
+    retryNow(): void {
+      if (stopping || failedTries === 0 || sleepingUntil === undefined || !timer) return;
+      clearTimeout(timer);
+      schedule(0);
+    },
+    status(): WriterStatus {
+      return {
+        failedTries,
+        ...(lastSuccessAt !== undefined ? { lastSuccessAt } : {}),
+        ...(lastError ? { lastError } : {}),
+        ...(failedTries > 0 && sleepingUntil !== undefined ? { nextRetryAt: sleepingUntil } : {}),
+      };
+    },
     /** Writes everything pending now (used at shutdown and by tests); rejects if the writer keeps failing. */
     async drain(deadlineMs = 30_000): Promise<void> {
       draining = true;

@@ -1,13 +1,15 @@
 /** The only place local mode builds adapters; everything else receives them. */
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseApiKeys } from '../../shared/domain/api-keys.js';
 import { ConsoleLogger } from '../../shared/adapters/local/console-logger.js';
+import { DiskSpace } from '../../shared/adapters/local/disk-space.js';
 import { DuckDbQueryEngine } from '../../shared/adapters/local/duckdb-query-engine.js';
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
 import { SpoolQueue } from '../../shared/adapters/local/spool-queue.js';
 import { StaticKeyStore } from '../../shared/adapters/local/static-key-store.js';
-import type { LocalConfig } from '../../shared/config/env.js';
+import { ENV, type LocalConfig } from '../../shared/config/env.js';
 import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import { makeBatchWriter } from '../../shared/services/batch-writer.js';
@@ -35,8 +37,17 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
   const clock = overrides.clock ?? systemClock;
   const dataDir = resolve(config.dataDir);
   const keyEntries = config.apiKeys ? parseApiKeys(config.apiKeys) : undefined;
-  const store = new FsObjectStore(join(dataDir, 'store'));
-  const spool = await SpoolQueue.open({ dir: join(dataDir, 'spool'), logger });
+  await mkdir(dataDir, { recursive: true });
+  // Free space on the data directory's filesystem: ingest is refused below the reserve (see disk-space.ts).
+  const disk = await DiskSpace.open({
+    dir: dataDir,
+    reserveBytes: config.diskReserveBytes,
+    reservePercent: config.diskReservePercent,
+    reserveSetting: `the smaller of ${ENV.diskReserveBytes} and ${ENV.diskReservePercent}% of the filesystem`,
+    logger,
+  });
+  const store = new FsObjectStore(join(dataDir, 'store'), { space: disk });
+  const spool = await SpoolQueue.open({ dir: join(dataDir, 'spool'), logger, space: disk });
   const engine = await DuckDbQueryEngine.open({ store });
 
   // Alerts: rules from the rules file; channels as configured here (sns is the console locally).
@@ -79,6 +90,7 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
     logger,
     store,
     spool,
+    disk,
     engine,
     handlers,
     batchWriter,

@@ -112,6 +112,14 @@ export const VARIABLES = {
   compactSettleMs: variable('SLUICE_COMPACT_SETTLE_MS', ['local'], wholeNumber(0, 7 * 24 * 3_600_000).default(3_600_000)),
   /** Ingest requests local mode serves at once; more get 429 with Retry-After. */
   maxConcurrentIngest: variable('SLUICE_MAX_CONCURRENT_INGEST', ['local'], wholeNumber(1, 10_000).default(16)),
+  /**
+   * Local mode refuses ingest (503 + Retry-After) while free space on the data directory's filesystem is
+   * below a reserve, the smaller of these two (journald's SystemKeepFree works the same way), so the
+   * writer and the compactor always have room to store what was acknowledged. 0 in either: no reserve.
+   */
+  diskReserveBytes: variable('SLUICE_DISK_RESERVE_BYTES', ['local'], wholeNumber(0, Number.MAX_SAFE_INTEGER).default(1024 * MiB)),
+  /** …as a percentage of the filesystem's size. */
+  diskReservePercent: variable('SLUICE_DISK_RESERVE_PERCENT', ['local'], wholeNumber(0, 90).default(10)),
 
   // Set by the CDK stack on the Lambdas that need them.
   bucket: variable('SLUICE_BUCKET', ['aws'], text),

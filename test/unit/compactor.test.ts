@@ -24,18 +24,33 @@ class CrashError extends Error {
   override name = 'CrashError';
 }
 
-/** A store that fails its Nth write or delete, as a process killed at that point would leave things. */
+/**
+ * A store that fails its Nth write or delete, as a process killed at that point would leave things: from
+ * then on every call fails (a dead process does nothing more, not even clean up after a failed job).
+ */
 function crashingAt(store: ObjectStore, n: number): ObjectStore & { ops: number } {
+  let dead = false;
+  const alive = () => {
+    if (dead) throw new CrashError('the process is dead');
+  };
   const wrapper = {
     ops: 0,
-    get: (k: string) => store.get(k),
-    list: (p: string) => store.list(p),
+    get: async (k: string) => (alive(), store.get(k)),
+    list: async (p: string) => (alive(), store.list(p)),
     async put(k: string, b: Uint8Array, t?: string) {
-      if (++wrapper.ops === n) throw new CrashError(`crash at op ${n}`);
+      alive();
+      if (++wrapper.ops === n) {
+        dead = true;
+        throw new CrashError(`crash at op ${n}`);
+      }
       return store.put(k, b, t);
     },
     async delete(k: string) {
-      if (++wrapper.ops === n) throw new CrashError(`crash at op ${n}`);
+      alive();
+      if (++wrapper.ops === n) {
+        dead = true;
+        throw new CrashError(`crash at op ${n}`);
+      }
       return store.delete(k);
     },
   };
@@ -294,6 +309,31 @@ describe('compactor', () => {
       expect(await allFiles()).toEqual(finalFiles);
       await expectEachEventOnce();
     }
+  });
+
+  it('a job that fails while writing its outputs (a full disk) removes them at once; the inputs stay and the next run compacts', async () => {
+    const bytes = await seed(false);
+    const options = { clock: later, logger: new MemoryLogger(), maxFileBytes: Math.ceil(bytes / 2) };
+    const before = await allFiles();
+    let puts = 0;
+    const full: ObjectStore = {
+      get: (k) => store.get(k),
+      list: (p) => store.list(p),
+      delete: (k) => store.delete(k),
+      // manifest, output 0, then the disk is full at output 1
+      put: async (k, b) => {
+        if (++puts === 3) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return store.put(k, b);
+      },
+    };
+    expect(await makeCompactor({ ...options, store: full }).run()).toMatchObject({ partitions: 0, failed: 1 });
+    // Nothing of the job is left taking space: no output, no manifest; the inputs are all there.
+    expect(await allFiles()).toEqual(before);
+    expect(options.logger.entries.some((e) => e.message.includes('its outputs were removed'))).toBe(true);
+    await expectEachEventOnce();
+    expect(await makeCompactor({ ...options, store }).run()).toMatchObject({ partitions: 1, failed: 0 });
+    expect((await allFiles()).filter((f) => f.startsWith('compact-'))).toHaveLength(2);
+    await expectEachEventOnce();
   });
 
   it('a query during a swap sees every event once: outputs written, inputs not yet deleted', async () => {

@@ -18,6 +18,8 @@ const DEFAULTS: LocalConfig = {
   compactEveryMs: 600_000,
   compactSettleMs: 3_600_000,
   maxConcurrentIngest: 16,
+  diskReserveBytes: 1024 * 1024 * 1024,
+  diskReservePercent: 10,
 };
 
 function errorOf(env: Record<string, string | undefined>): ConfigError {
@@ -56,6 +58,8 @@ describe('ENV', () => {
       compactEveryMs: 'SLUICE_COMPACT_EVERY_MS',
       compactSettleMs: 'SLUICE_COMPACT_SETTLE_MS',
       maxConcurrentIngest: 'SLUICE_MAX_CONCURRENT_INGEST',
+      diskReserveBytes: 'SLUICE_DISK_RESERVE_BYTES',
+      diskReservePercent: 'SLUICE_DISK_RESERVE_PERCENT',
     });
   });
 });
@@ -98,6 +102,8 @@ describe('readLocalConfig', () => {
         SLUICE_COMPACT_EVERY_MS: '0',
         SLUICE_COMPACT_SETTLE_MS: '5000',
         SLUICE_MAX_CONCURRENT_INGEST: '4',
+        SLUICE_DISK_RESERVE_BYTES: '0',
+        SLUICE_DISK_RESERVE_PERCENT: '5',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -121,6 +127,8 @@ describe('readLocalConfig', () => {
       compactEveryMs: 0,
       compactSettleMs: 5000,
       maxConcurrentIngest: 4,
+      diskReserveBytes: 0,
+      diskReservePercent: 5,
     });
   });
 
@@ -153,6 +161,8 @@ describe('readLocalConfig', () => {
     ['SLUICE_MAX_BODY_BYTES', 'ten'],
     ['SLUICE_LOG_LEVEL', 'trace'],
     ['SLUICE_LOG_LEVEL', 'INFO'],
+    ['SLUICE_DISK_RESERVE_PERCENT', '91'],
+    ['SLUICE_DISK_RESERVE_BYTES', '1GiB'],
   ])('rejects %s=%j, naming only that variable', (name, value) => {
     const err = errorOf({ [name]: value });
     expect(err.message).toMatch(new RegExp(`^invalid environment:\\n {2}${name}: .*\\(got ${JSON.stringify(value)}\\)$`));

@@ -232,3 +232,141 @@ describe('SpoolQueue under disk faults', () => {
     await q.close();
   });
 });
+
+describe('SpoolQueue and disk space', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const logger = new MemoryLogger();
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterEach(() => cleanup());
+
+  const segments = async () => (await readdir(dir)).filter((f) => f.startsWith('seg-')).sort();
+  async function until(cond: () => Promise<boolean>): Promise<void> {
+    for (const end = Date.now() + 3000; !(await cond());) {
+      if (Date.now() > end) throw new Error('condition not met within 3 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** A stand-in for DiskSpace that records what the spool tells it and refuses when told to. */
+  function fakeSpace() {
+    const seen = { wrote: 0, failed: [] as string[], reclaimed: 0 };
+    let refuse: { reason: string; message: string } | undefined;
+    return {
+      seen,
+      refuseWith: (r: typeof refuse) => (refuse = r),
+      space: {
+        refusal: () => refuse,
+        wrote: (n: number) => (seen.wrote += n),
+        failed: (err: unknown) => seen.failed.push((err as NodeJS.ErrnoException).code ?? '?'),
+        reclaimed: () => seen.reclaimed++,
+      },
+    };
+  }
+
+  it('gives an acknowledged segment back as soon as the writer has caught up, and never reuses a record id', async () => {
+    const { space, seen } = fakeSpace();
+    const q = await SpoolQueue.open({ dir, logger, space });
+    await q.send(['a', 'b']);
+    const first = (await q.nextBatch(1 << 20))!;
+    await q.begin(first);
+    await q.commit(first);
+    // The spool moves to a fresh segment and deletes the acknowledged one, without waiting for it to fill.
+    await until(async () => (await segments()).length === 1 && !(await segments()).includes('seg-000000000001.log'));
+    expect(seen.reclaimed).toBeGreaterThan(0);
+    await q.send(['c']);
+    const second = (await q.nextBatch(1 << 20))!;
+    expect(second.records.map((r) => [r.id, r.body])).toEqual([['000000000002:0', 'c']]);
+    expect(first.records.map((r) => r.id)).not.toContain('000000000002:0');
+    await q.begin(second);
+    await q.close(); // a crash while `second` is in flight; cursor.json still names the deleted segment
+
+    const again = await SpoolQueue.open({ dir, logger });
+    const replay = (await again.nextBatch(1 << 20))!;
+    expect(replay.records.map((r) => [r.id, r.body])).toEqual([['000000000002:0', 'c']]);
+    await again.begin(replay);
+    await again.commit(replay);
+    await until(async () => !(await segments()).includes('seg-000000000002.log'));
+    await again.send(['d']);
+    expect((await again.nextBatch(1 << 20))!.records.map((r) => r.id)).toEqual(['000000000003:0']);
+    await again.close();
+
+    // Restarted with everything acknowledged and its segment given back: nothing to replay, ids go on.
+    const third = await SpoolQueue.open({ dir, logger });
+    const pending = (await third.nextBatch(1 << 20))!;
+    expect(pending.records.map((r) => r.body)).toEqual(['d']);
+    await third.begin(pending);
+    await third.commit(pending);
+    await until(async () => !(await segments()).includes('seg-000000000003.log'));
+    await third.close();
+    const fourth = await SpoolQueue.open({ dir, logger });
+    expect(await fourth.nextBatch(1 << 20)).toBeUndefined();
+    await fourth.send(['e']);
+    expect((await fourth.nextBatch(1 << 20))!.records[0]!.id).toBe('000000000004:0');
+    await fourth.close();
+  });
+
+  it('while the writer is behind, segments are deleted as soon as every record in them is acknowledged', async () => {
+    const q = await SpoolQueue.open({ dir, logger, segmentBytes: 1024 });
+    for (let i = 0; i < 12; i++) await q.send(['x'.repeat(300)]);
+    expect((await segments()).length).toBe(4);
+    const b = (await q.nextBatch(1500))!; // 5 records: the first segment and part of the second
+    await q.begin(b);
+    await q.commit(b);
+    await q.send(['y']); // more arrives: not caught up
+    expect(await segments()).toEqual(['seg-000000000002.log', 'seg-000000000003.log', 'seg-000000000004.log']);
+    await q.close();
+  });
+
+  it('refuses below the disk reserve without writing anything, and says why', async () => {
+    const { space, seen, refuseWith } = fakeSpace();
+    const q = await SpoolQueue.open({ dir, logger, space });
+    await q.send(['before']);
+    expect(seen.wrote).toBe(8 + 'before'.length);
+    refuseWith({ reason: 'disk below reserve', message: 'free disk space (1.0 MiB) is below the reserve …' });
+    const err = await q.send(['refused']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err).toMatchObject({ message: 'free disk space (1.0 MiB) is below the reserve …', retryAfterSeconds: 5 });
+    expect(q.refusal()?.reason).toBe('disk below reserve');
+    refuseWith(undefined);
+    expect(q.refusal()).toBeUndefined();
+    await q.send(['after']);
+    expect((await q.nextBatch(1 << 20))!.records.map((r) => r.body)).toEqual(['before', 'after']);
+    await q.close();
+  });
+
+  it('a read-only filesystem: a write that cannot even be cut off is cut before the next one, and a restart finds only acknowledged records', async () => {
+    const { space, seen } = fakeSpace();
+    const q = await SpoolQueue.open({ dir, logger, space });
+    await q.send(['one']);
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as Record<'writev' | 'truncate', (...args: unknown[]) => Promise<unknown>>;
+    await probe.close();
+    const { writev, truncate } = proto;
+    const rofs = () => Promise.reject(Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }));
+    // The frames reach the file, then the filesystem turns read-only: the write fails, and so does the cut.
+    proto.writev = async function (this: unknown, ...args: unknown[]) {
+      await writev.apply(this, args);
+      return rofs();
+    };
+    proto.truncate = rofs;
+    try {
+      await expect(q.send(['refused-1'])).rejects.toMatchObject({ name: 'UnavailableError', message: /cannot write to disk: EROFS/ });
+      proto.writev = rofs;
+      await expect(q.send(['refused-2'])).rejects.toBeInstanceOf(UnavailableError);
+    } finally {
+      proto.writev = writev;
+      proto.truncate = truncate;
+    }
+    expect(seen.failed).toEqual(['EROFS', 'EROFS']);
+    // Writable again: no restart needed, and nothing refused is delivered.
+    await q.send(['two']);
+    expect((await q.nextBatch(1 << 20))!.records.map((r) => r.body)).toEqual(['one', 'two']);
+    await q.close();
+    const again = await SpoolQueue.open({ dir, logger });
+    expect((await again.nextBatch(1 << 20))!.records.map((r) => r.body)).toEqual(['one', 'two']);
+    await again.close();
+  });
+});

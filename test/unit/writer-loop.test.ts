@@ -239,4 +239,58 @@ describe('local writer loop', () => {
     expect(await receiptOf(store, 'R2')).toMatchObject({ status: 'stored' });
     await spool.close();
   });
+
+  it('retryNow() cuts a backoff short (the disk got room again), and status() says what the writer is doing', async () => {
+    const store = new FsObjectStore(join(dir, 'store'));
+    const realPut = store.put.bind(store);
+    let full = true;
+    store.put = async (key, body) => {
+      if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return realPut(key, body);
+    };
+    // A backoff far beyond the test: only retryNow() can make the writer try again in time.
+    const { spool, loop } = await setup(store, { backoff: { firstMs: 60_000, maxMs: 60_000 } });
+    expect(loop.status()).toEqual({ failedTries: 0 });
+    await spool.send(message('R1'));
+    const failing = await eventually(async () => (loop.status().failedTries === 1 ? loop.status() : undefined));
+    expect(failing).toMatchObject({ failedTries: 1, lastError: { reason: 'ENOSPC' } });
+    expect(failing.nextRetryAt! - Date.now()).toBeGreaterThan(50_000);
+    expect(failing.lastSuccessAt).toBeUndefined();
+    loop.retryNow(); // still full: one more failed try, and the backoff stands
+    await eventually(async () => (loop.status().failedTries === 2 ? true : undefined));
+    full = false;
+    const t0 = Date.now();
+    loop.retryNow();
+    await eventually(async () => (spool.pendingBytes === 0 ? true : undefined), 5_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(loop.status()).toMatchObject({ failedTries: 0, lastError: { reason: 'ENOSPC' }, lastSuccessAt: expect.any(Number) });
+    expect(loop.status().nextRetryAt).toBeUndefined();
+    // Not failing: retryNow() does nothing.
+    loop.retryNow();
+    await loop.stop();
+    await spool.close();
+  });
+
+  it('batchLimit caps a batch (local mode: the free disk space), at least one message', async () => {
+    const store = new FsObjectStore(join(dir, 'store'));
+    let limit = 1;
+    const sizes: number[] = [];
+    const { spool, loop } = await setup(store, { batchLimit: () => limit, flushMs: 10_000 });
+    const realNext = spool.nextBatch.bind(spool);
+    spool.nextBatch = async (maxBytes) => {
+      const b = await realNext(maxBytes);
+      if (b) sizes.push(b.records.length);
+      return b;
+    };
+    for (let i = 0; i < 3; i++) await spool.send(message(`R${i}`));
+    await loop.drain(5_000);
+    expect(sizes).toEqual([1, 1, 1]);
+    limit = 1 << 30; // more than batchBytes: batchBytes holds
+    sizes.length = 0;
+    for (let i = 0; i < 3; i++) await spool.send(message(`S${i}`));
+    await loop.drain(5_000);
+    expect(sizes).toEqual([3]);
+    await loop.stop();
+    await spool.close();
+  });
 });

@@ -2,6 +2,7 @@ import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UnavailableError } from '../../domain/errors.js';
 import type { ObjectInfo, ObjectStore } from '../../ports/object-store.js';
+import type { DiskSpace } from './disk-space.js';
 import { isNotFound, isStorageFull, writeFileAtomic } from './fs-util.js';
 
 const KEY_SEGMENT = /^[A-Za-z0-9._=-]+$/;
@@ -20,12 +21,17 @@ export function assertSafeKey(key: string, allowPartial = false): void {
   }
 }
 
-/** An object store on a local directory: keys map to paths under root; puts are atomic and fsynced. */
+/**
+ * An object store on a local directory: keys map to paths under root; puts are atomic and fsynced. With a
+ * DiskSpace it reports what it writes, its write failures (a full or read-only disk) and what it deletes.
+ */
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
+  private readonly space: Pick<DiskSpace, 'wrote' | 'failed' | 'reclaimed'> | undefined;
 
-  constructor(root: string) {
+  constructor(root: string, opts: { space?: Pick<DiskSpace, 'wrote' | 'failed' | 'reclaimed'> } = {}) {
     this.root = resolve(root);
+    this.space = opts.space;
   }
 
   /** The absolute path of a key (local adapters such as DuckDB read files directly). */
@@ -37,7 +43,9 @@ export class FsObjectStore implements ObjectStore {
   async put(key: string, body: Uint8Array): Promise<void> {
     try {
       await writeFileAtomic(this.pathOf(key), body);
+      this.space?.wrote(body.byteLength);
     } catch (err) {
+      this.space?.failed(err);
       if (isStorageFull(err)) throw new UnavailableError(`object store cannot write: ${(err as Error).message}`, 5, { cause: err });
       throw err;
     }
@@ -55,6 +63,7 @@ export class FsObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     try {
       await unlink(this.pathOf(key));
+      this.space?.reclaimed();
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

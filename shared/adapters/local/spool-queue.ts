@@ -9,6 +9,11 @@
  *
  * send() resolves only after the frames are fsynced (group commit: concurrent sends share one fsync).
  * A torn frame at the tail (a crash mid-write, before the ack) is cut off when the spool is opened.
+ *
+ * Space comes back as soon as it is stored: segments are small (4 MiB), a segment is deleted once every
+ * record in it is acknowledged, and when the writer has caught up the spool moves on to a fresh segment so
+ * that the last one goes too. With a DiskSpace, send() refuses (UnavailableError) while free space is below
+ * its reserve or the filesystem refuses writes, so the writer always has room to turn the spool into Parquet.
  */
 import { crc32 } from 'node:zlib';
 import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -16,6 +21,7 @@ import { join } from 'node:path';
 import { UnavailableError } from '../../domain/errors.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Queue, QueueRecord } from '../../ports/queue.js';
+import type { DiskSpace } from './disk-space.js';
 import { fsyncDir, isNotFound, isStorageFull, writeFileAtomic } from './fs-util.js';
 
 const HEADER = 8;
@@ -39,6 +45,14 @@ export interface SpoolOptions {
   segmentBytes?: number;
   /** Unacknowledged bytes above which send() refuses with UnavailableError (backpressure). */
   maxPendingBytes?: number;
+  /** The data directory's free space: send() refuses below its reserve, and the spool reports what it writes and frees. */
+  space?: Pick<DiskSpace, 'refusal' | 'wrote' | 'failed' | 'reclaimed'>;
+}
+
+/** Why the spool would refuse a send now: a short reason (for /health) and the error the client gets. */
+export interface SpoolRefusal {
+  reason: string;
+  error: UnavailableError;
 }
 
 interface PendingWrite {
@@ -72,7 +86,16 @@ export class SpoolQueue implements Queue {
   private recoveredInflight: { start: SpoolPosition; end: SpoolPosition; attempts: number } | undefined;
   private pending: PendingWrite[] = [];
   private flushing = false;
-  private broken: Error | undefined;
+  /**
+   * Set when a failed write could not be cut off: bytes past writePos that must be truncated before
+   * anything else is written (or the segment rolled), or a restart could take them for records.
+   */
+  private dirtyTail = false;
+  /** The writer caught up: move to a fresh segment so the acknowledged one can be deleted. */
+  private reclaimWanted = false;
+  /** commit() calls waiting for that to be done. */
+  private reclaimWaiters: (() => void)[] = [];
+  private readonly space: SpoolOptions['space'];
   private closed = false;
   private unackedBytes = 0;
   private oldestUnackedAt: number | undefined;
@@ -85,8 +108,9 @@ export class SpoolQueue implements Queue {
     opts: SpoolOptions,
   ) {
     this.maxMessageBytes = opts.maxMessageBytes ?? 4 * 1024 * 1024;
-    this.segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024;
+    this.segmentBytes = opts.segmentBytes ?? 4 * 1024 * 1024;
     this.maxPendingBytes = opts.maxPendingBytes ?? 1024 * 1024 * 1024;
+    this.space = opts.space;
   }
 
   static async open(opts: SpoolOptions): Promise<SpoolQueue> {
@@ -97,77 +121,160 @@ export class SpoolQueue implements Queue {
 
   // ---------------------------------------------------------------- producer
 
-  async send(bodies: readonly string[]): Promise<void> {
-    if (this.closed) throw new UnavailableError('the queue is shutting down; retry shortly', 1);
-    if (this.broken) throw new UnavailableError(`the queue cannot write: ${this.broken.message}`, 5, { cause: this.broken });
+  /** Why a send of `bytes` would be refused now, or undefined when it would be taken. No I/O. */
+  refusal(bytes = 0): SpoolRefusal | undefined {
+    if (this.closed) return { reason: 'shutting down', error: new UnavailableError('the queue is shutting down; retry shortly', 1) };
     if (this.unackedBytes > this.maxPendingBytes) {
-      throw new UnavailableError('the queue is full because the writer is behind; retry shortly', 5);
+      return { reason: 'spool backlog over its limit', error: new UnavailableError('the queue is full because the writer is behind; retry shortly', 5) };
     }
+    const disk = this.space?.refusal(bytes);
+    if (disk) return { reason: disk.reason, error: new UnavailableError(disk.message, 5) };
+    return undefined;
+  }
+
+  async send(bodies: readonly string[]): Promise<void> {
     const frames = bodies.map((b) => {
       if (b.length === 0) throw new Error('empty messages are not queued');
       if (Buffer.byteLength(b) > this.maxMessageBytes) throw new Error(`message exceeds ${this.maxMessageBytes} bytes`);
       return frame(b);
     });
     const bytes = frames.reduce((n, f) => n + f.length, 0);
+    const refused = this.refusal(bytes);
+    if (refused) throw refused.error;
     await new Promise<void>((resolve, reject) => {
       this.pending.push({ frames, bytes, resolve, reject });
       void this.flush();
     });
   }
 
+  /** The one writer of segment files: appends groups of frames, and moves to a fresh segment when asked to reclaim. */
   private async flush(): Promise<void> {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      while (this.pending.length > 0) {
+      while (this.pending.length > 0 || this.reclaimWanted) {
+        if (this.reclaimWanted) {
+          await this.reclaim();
+          continue;
+        }
         const group = this.pending;
         this.pending = [];
-        const bytes = group.reduce((n, w) => n + w.bytes, 0);
-        let before = this.writePos;
-        try {
-          if (this.writePos > 0 && this.writePos + bytes > this.segmentBytes) {
-            await this.roll();
-            before = 0;
-          }
-          const frames = group.flatMap((w) => w.frames);
-          const writer = this.writer!;
-          let pos = this.writePos;
-          // writev may write less than asked; loop until all frames are out.
-          let remaining = frames;
-          while (remaining.length > 0) {
-            const { bytesWritten } = await writer.writev(remaining, pos);
-            pos += bytesWritten;
-            remaining = dropBytes(remaining, bytesWritten);
-          }
-          await writer.datasync();
-          this.writePos = pos;
-          this.unackedBytes += bytes;
-          const now = Date.now();
-          this.oldestUnackedAt ??= now;
-          this.appendedSinceRead ??= now;
-          for (const w of group) w.resolve();
-        } catch (err) {
-          // Cut off whatever part of the group reached the file, so later frames do not follow garbage.
-          await this.writer?.truncate(before).catch((e: unknown) => {
-            this.broken = e as Error;
-          });
-          const wrapped = isStorageFull(err) ? new UnavailableError(`the queue cannot write to disk: ${(err as Error).message}`, 5, { cause: err }) : err;
-          this.logger.error('spool write failed', { error: (err as Error).message });
-          for (const w of group) w.reject(wrapped);
-        }
+        await this.append(group);
       }
     } finally {
       this.flushing = false;
     }
   }
 
+  private async append(group: PendingWrite[]): Promise<void> {
+    const bytes = group.reduce((n, w) => n + w.bytes, 0);
+    let before = this.writePos;
+    try {
+      await this.cleanTail();
+      if (this.writePos > 0 && this.writePos + bytes > this.segmentBytes) {
+        await this.roll();
+        before = 0;
+      }
+      const frames = group.flatMap((w) => w.frames);
+      const writer = this.writer!;
+      let pos = this.writePos;
+      // writev may write less than asked; loop until all frames are out.
+      let remaining = frames;
+      while (remaining.length > 0) {
+        const { bytesWritten } = await writer.writev(remaining, pos);
+        pos += bytesWritten;
+        remaining = dropBytes(remaining, bytesWritten);
+      }
+      await writer.datasync();
+      this.writePos = pos;
+      this.unackedBytes += bytes;
+      this.space?.wrote(bytes);
+      const now = Date.now();
+      this.oldestUnackedAt ??= now;
+      this.appendedSinceRead ??= now;
+      for (const w of group) w.resolve();
+    } catch (err) {
+      // Cut off whatever part of the group reached the file, so later frames do not follow garbage; when
+      // even that fails (a read-only filesystem), it is done before the next write.
+      this.dirtyTail = true;
+      this.writePos = before;
+      await this.cleanTail().catch(() => undefined);
+      this.space?.failed(err);
+      const wrapped = isStorageFull(err) ? new UnavailableError(`the queue cannot write to disk: ${(err as Error).message}`, 5, { cause: err }) : err;
+      this.logger.error('spool write failed', { error: (err as Error).message });
+      for (const w of group) w.reject(wrapped);
+    }
+  }
+
+  /** Truncates the open segment to writePos after a failed write (rejects while the filesystem refuses). */
+  private async cleanTail(): Promise<void> {
+    if (!this.dirtyTail) return;
+    await this.writer!.truncate(this.writePos);
+    this.dirtyTail = false;
+  }
+
+  /**
+   * Opens the next segment; the current one stays open for writing until the new one exists, so a
+   * failure here (a full or read-only disk) leaves the spool as it was.
+   */
   private async roll(): Promise<void> {
-    await this.writer?.close();
-    this.writeSeg += 1;
-    this.writePos = 0;
+    const next = this.writeSeg + 1;
+    const path = join(this.dir, segName(next));
     // Not append mode: positioned writes must land where writePos says (O_APPEND ignores positions).
-    this.writer = await open(join(this.dir, segName(this.writeSeg)), 'w+');
-    await fsyncDir(this.dir);
+    const fh = await open(path, 'w+');
+    try {
+      await fsyncDir(this.dir);
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(path).catch(() => undefined);
+      throw err;
+    }
+    await this.writer?.close().catch(() => undefined);
+    this.writer = fh;
+    this.writeSeg = next;
+    this.writePos = 0;
+  }
+
+  /**
+   * The writer has acknowledged everything written: move to a fresh segment and delete the old one now,
+   * rather than when the segment would have filled (on a nearly full disk, that space is what the writer
+   * and the posters wait for). Runs inside flush(), the only writer of segments.
+   */
+  private async reclaim(): Promise<void> {
+    this.reclaimWanted = false;
+    const waiters = this.reclaimWaiters.splice(0);
+    try {
+      const caughtUp = this.cursor.seg === this.writeSeg && this.cursor.off === this.writePos && this.writePos > 0 && !this.inflight;
+      if (!caughtUp || this.closed) return;
+      try {
+        await this.cleanTail();
+        await this.roll();
+      } catch (err) {
+        // The segment is deleted once a later batch's commit moves the cursor past it.
+        this.logger.warn('spool: could not start a fresh segment to give back acknowledged space', { error: (err as Error).message });
+        return;
+      }
+      // Everything before the new segment is acknowledged: the position is the same record boundary.
+      this.cursor = { seg: this.writeSeg, off: 0 };
+      await this.deleteAcknowledged();
+    } finally {
+      for (const done of waiters) done();
+    }
+  }
+
+  /** Deletes the segments every record of which is acknowledged (never the one being written). */
+  private async deleteAcknowledged(): Promise<void> {
+    let freed = false;
+    for (const name of await readdir(this.dir)) {
+      const seg = segNumber(name);
+      if (seg !== undefined && seg < this.cursor.seg && seg < this.writeSeg) {
+        await unlink(join(this.dir, name)).then(
+          () => (freed = true),
+          () => undefined,
+        );
+      }
+    }
+    if (freed) this.space?.reclaimed();
   }
 
   // ---------------------------------------------------------------- consumer
@@ -223,9 +330,14 @@ export class SpoolQueue implements Queue {
     this.inflight = undefined;
     this.unackedBytes = Math.max(0, this.unackedBytes - batch.bytes);
     this.oldestUnackedAt = this.unackedBytes > 0 ? (this.appendedSinceRead ?? Date.now()) : undefined;
-    for (const name of await readdir(this.dir)) {
-      const seg = segNumber(name);
-      if (seg !== undefined && seg < this.cursor.seg && seg < this.writeSeg) await unlink(join(this.dir, name)).catch(() => {});
+    await this.deleteAcknowledged();
+    if (this.cursor.seg === this.writeSeg && this.cursor.off === this.writePos && this.writePos > 0 && !this.closed) {
+      // Done by the flush loop, the one writer of segments, before the next group it writes.
+      await new Promise<void>((resolve) => {
+        this.reclaimWaiters.push(resolve);
+        this.reclaimWanted = true;
+        void this.flush();
+      });
     }
   }
 
@@ -260,7 +372,12 @@ export class SpoolQueue implements Queue {
       if (until && pos.seg === until.seg && pos.off >= until.off) break;
       if (until && pos.seg > until.seg) break;
       const segEnd = pos.seg === this.writeSeg ? this.writePos : await this.segmentSize(pos.seg);
-      if (segEnd === undefined) break;
+      if (segEnd === undefined) {
+        // A segment given back after it was acknowledged (see reclaim): the records go on in the next one.
+        if (pos.seg >= this.writeSeg) break;
+        pos = { seg: pos.seg + 1, off: 0 };
+        continue;
+      }
       if (pos.off >= segEnd) {
         if (pos.seg >= this.writeSeg) break;
         pos = { seg: pos.seg + 1, off: 0 };
@@ -315,6 +432,10 @@ export class SpoolQueue implements Queue {
       if (seg < this.cursor.seg) await unlink(join(this.dir, segName(seg)));
     }
     const live = segs.filter((s) => s >= this.cursor.seg);
+    // The cursor's segment was deleted once fully acknowledged (the writer had caught up): the next
+    // segment starts at a record boundary. Never reopen the cursor's number, or record ids would repeat.
+    if (live.length > 0 && live[0] !== this.cursor.seg) this.cursor = { seg: live[0]!, off: 0 };
+    else if (live.length === 0 && this.cursor.off > 0) this.cursor = { seg: this.cursor.seg + 1, off: 0 };
     let unacked = 0;
     const salvaged: Buffer[] = [];
     for (const seg of live) {

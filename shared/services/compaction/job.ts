@@ -71,6 +71,22 @@ export function makeJobProtocol({ store, clock, logger, jobLeaseMs, writeOutputs
   }
 
   /**
+   * A job that failed before deleting any input (a full disk while writing its outputs) gives back the
+   * space its outputs took now, rather than at the next run: every input is still there, and a reader
+   * ignores a job whose outputs are not all listed, so removing them first is safe even if the commit
+   * went through. What this cannot remove, the next run's recover() does.
+   */
+  async function undo(prefix: string, manifestKey: string, m: CompactionManifest): Promise<void> {
+    try {
+      for (const o of await store.list(m.outputPrefix)) await store.delete(o.key);
+      await store.delete(manifestKey);
+      logger.warn('a compaction job failed; its outputs were removed and the next run starts it afresh', { partition: prefix });
+    } catch (err) {
+      logger.warn('a compaction job failed and could not be undone now; the next run does it', { partition: prefix, error: (err as Error).message });
+    }
+  }
+
+  /**
    * Finishes a committed job, or undoes an uncommitted one (its inputs are all still there). Returns
    * 'busy' when a job of another run may still be under way (its manifest is younger than jobLeaseMs):
    * the partition is left alone this run.
@@ -116,15 +132,20 @@ export function makeJobProtocol({ store, clock, logger, jobLeaseMs, writeOutputs
     const manifest: CompactionManifest = { inputs: inputKeys, outputPrefix: outputPrefix(prefix, hash), outputs: null, startedAt: clock.now() };
     await putManifest(manifestKey, manifest);
     const hourStartUs = partitionStartMs(partition) * 1000;
-    const written = await writeOutputs(prefix, hash, inputs, references, hourStartUs);
-    if (written.outputs.length === 0) {
-      // Every input event was already in a large compacted file: nothing to write, the inputs just go.
-      await finish(prefix, manifestKey, manifest);
-    } else {
-      const committed = { ...manifest, outputs: written.outputs };
-      await putManifest(manifestKey, committed);
-      await finish(prefix, manifestKey, committed);
+    let written: Awaited<ReturnType<typeof writeOutputs>>;
+    let committed = manifest;
+    try {
+      written = await writeOutputs(prefix, hash, inputs, references, hourStartUs);
+      if (written.outputs.length > 0) {
+        committed = { ...manifest, outputs: written.outputs };
+        await putManifest(manifestKey, committed);
+      }
+    } catch (err) {
+      await undo(prefix, manifestKey, manifest);
+      throw err;
     }
+    // With no outputs, every input event was already in a large compacted file: the inputs just go.
+    await finish(prefix, manifestKey, committed);
     return {
       partitions: 1,
       inputFiles: inputs.length,
