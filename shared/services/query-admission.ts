@@ -28,7 +28,8 @@ interface Waiter {
 
 export class QueryAdmission {
   private running = 0;
-  private readonly runningBy = new Map<string, number>();
+  /** when each running query of a tenant took its slot */
+  private readonly runningBy = new Map<string, number[]>();
   /** per tenant, first come first served; the map's order is the round-robin order between tenants */
   private readonly waiting = new Map<string, Waiter[]>();
   private waitingTotal = 0;
@@ -42,8 +43,8 @@ export class QueryAdmission {
   /** Queries running and waiting, in all and for each tenant that has any. */
   snapshot(): { running: number; waiting: number; tenants: Record<string, { running: number; waiting: number }> } {
     const tenants: Record<string, { running: number; waiting: number }> = {};
-    for (const [t, n] of this.runningBy) tenants[t] = { running: n, waiting: 0 };
-    for (const [t, w] of this.waiting) tenants[t] = { running: this.runningBy.get(t) ?? 0, waiting: w.length };
+    for (const [t, since] of this.runningBy) tenants[t] = { running: since.length, waiting: 0 };
+    for (const [t, w] of this.waiting) tenants[t] = { running: this.runningOf(t), waiting: w.length };
     return { running: this.running, waiting: this.waitingTotal, tenants };
   }
 
@@ -83,21 +84,26 @@ export class QueryAdmission {
     });
   }
 
+  private runningOf(tenant: string): number {
+    return this.runningBy.get(tenant)?.length ?? 0;
+  }
+
   private canRun(tenant: string): boolean {
-    return this.running < this.limits.global && (this.runningBy.get(tenant) ?? 0) < this.limits.perTenant;
+    return this.running < this.limits.global && this.runningOf(tenant) < this.limits.perTenant;
   }
 
   private take(tenant: string): () => void {
     this.running++;
-    this.runningBy.set(tenant, (this.runningBy.get(tenant) ?? 0) + 1);
     const since = Date.now();
+    this.runningBy.set(tenant, [...(this.runningBy.get(tenant) ?? []), since]);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.running--;
-      const n = (this.runningBy.get(tenant) ?? 1) - 1;
-      if (n > 0) this.runningBy.set(tenant, n);
+      const left = [...(this.runningBy.get(tenant) ?? [])];
+      left.splice(left.indexOf(since), 1);
+      if (left.length > 0) this.runningBy.set(tenant, left);
       else this.runningBy.delete(tenant);
       this.avgHoldMs = 0.8 * this.avgHoldMs + 0.2 * (Date.now() - since);
       this.dispatch();
@@ -107,7 +113,7 @@ export class QueryAdmission {
   /** Hands free slots to waiting queries, taking tenants in turn so one tenant's queue cannot starve another's. */
   private dispatch(): void {
     while (this.running < this.limits.global) {
-      const tenant = [...this.waiting.keys()].find((t) => (this.runningBy.get(t) ?? 0) < this.limits.perTenant);
+      const tenant = [...this.waiting.keys()].find((t) => this.runningOf(t) < this.limits.perTenant);
       if (tenant === undefined) return;
       const queue = this.waiting.get(tenant)!;
       const waiter = queue.shift()!;
@@ -130,10 +136,17 @@ export class QueryAdmission {
     return true;
   }
 
+  /**
+   * Roughly when a slot of this tenant will be free: a running query is expected to run about as long
+   * again as it has run so far, and at least the recent average; the queries waiting ahead then take
+   * their turns at the recent average.
+   */
   private refusal(tenant: string, why: string): TooManyQueriesError {
-    // Roughly when a slot of this tenant will be free: the queries ahead of it, at the recent pace.
-    const ahead = (this.waiting.get(tenant)?.length ?? 0) + 1;
-    const seconds = Math.min(60, Math.max(1, Math.ceil((this.avgHoldMs * ahead) / this.limits.perTenant / 1000)));
+    const now = Date.now();
+    const running = this.runningBy.get(tenant) ?? [];
+    const soonest = running.length === 0 ? 0 : Math.min(...running.map((since) => Math.max(this.avgHoldMs - (now - since), now - since)));
+    const ahead = this.waiting.get(tenant)?.length ?? 0;
+    const seconds = Math.min(60, Math.max(1, Math.ceil((soonest + (this.avgHoldMs * ahead) / this.limits.perTenant) / 1000)));
     return new TooManyQueriesError(`too many queries: ${why}; retry after the number of seconds in Retry-After`, seconds);
   }
 }
