@@ -53,6 +53,8 @@ type FromWorker =
   | { t: 'ended'; execution: string; status: QueryStatus };
 
 interface Tracked {
+  /** the worker that ran it: its results live and die with that worker */
+  worker: Worker;
   deadline: number;
   status: QueryStatus | undefined;
   endedAt: number | undefined;
@@ -247,7 +249,7 @@ export class ProcessQueryEngine implements QueryEngine {
     this.expire();
     const deadline = Date.now() + this.opts.timeoutMs;
     const { value: id, worker } = await this.call<string>('start', [q]);
-    const tracked: Tracked = { deadline, status: undefined, endedAt: undefined, waiters: new Set() };
+    const tracked: Tracked = { worker, deadline, status: undefined, endedAt: undefined, waiters: new Set() };
     this.executions.set(id, tracked);
     const early = worker.endedEarly.get(id);
     worker.endedEarly.delete(id);
@@ -271,6 +273,7 @@ export class ProcessQueryEngine implements QueryEngine {
   async page(id: string, pageToken: string | undefined, pageSize: number): Promise<QueryPage> {
     const t = this.tracked(id);
     if (t.status?.state !== 'succeeded') throw new QueryError(t.status?.error ?? `the query is ${t.status?.state ?? 'running'}`);
+    if (t.worker !== this.worker) throw new NotFoundError('the query engine restarted since this query finished, and its results went with it: run the query again');
     return (await this.call<QueryPage>('page', [id, pageToken, pageSize])).value;
   }
 
