@@ -273,7 +273,8 @@ export class ProcessQueryEngine implements QueryEngine {
   async page(id: string, pageToken: string | undefined, pageSize: number): Promise<QueryPage> {
     const t = this.tracked(id);
     if (t.status?.state !== 'succeeded') throw new QueryError(t.status?.error ?? `the query is ${t.status?.state ?? 'running'}`);
-    if (t.worker !== this.worker) throw new NotFoundError('the query engine restarted since this query finished, and its results went with it: run the query again');
+    if (t.worker !== this.worker)
+      throw new NotFoundError('the query engine restarted since this query finished, and its results went with it: run the query again');
     return (await this.call<QueryPage>('page', [id, pageToken, pageSize])).value;
   }
 
