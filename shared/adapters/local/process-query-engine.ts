@@ -247,6 +247,9 @@ export class ProcessQueryEngine implements QueryEngine {
 
   async start(q: ScopedQuery): Promise<string> {
     this.expire();
+    // The time limit counts from when the worker can run the query, not from its start-up.
+    if (this.closed) throw new Error('the query engine is closed');
+    await (this.worker ??= this.spawn()).ready;
     const deadline = Date.now() + this.opts.timeoutMs;
     const { value: id, worker } = await this.call<string>('start', [q]);
     const tracked: Tracked = { worker, deadline, status: undefined, endedAt: undefined, waiters: new Set() };
