@@ -390,7 +390,8 @@ export function serveQueryEngine(engine: QueryEngine & { settled(id: string, tim
       }
     })();
   });
-  // The server went away: nothing will ask for these queries again.
-  proc.on('disconnect', () => proc.exit(0));
+  // The server went away: nothing will ask for these queries again. Killed, not exited: an orderly exit
+  // waits for DuckDB's running statements, which may never end (measured: seconds after the server died).
+  proc.on('disconnect', () => proc.kill(proc.pid, 'SIGKILL'));
   send({ t: 'ready' });
 }
