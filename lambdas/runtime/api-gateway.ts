@@ -10,6 +10,8 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   QueryError,
+  QueryLimitError,
+  TooManyQueriesError,
   UnauthorizedError,
   UnavailableError,
   UnsupportedMediaTypeError,
@@ -82,12 +84,16 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 export function errorResponse(err: unknown, logger: Logger, requestId?: string): ApiResult {
   const body = (code: string, message: string, extra: Record<string, unknown> = {}) => ({ error: code, message, ...extra });
   if (err instanceof BadRequestError) return json(400, body('bad_request', err.message, (err.details as Record<string, unknown>) ?? {}));
+  if (err instanceof QueryLimitError) return json(400, body(`${err.limit}_limit`, err.message));
   if (err instanceof QueryError) return json(400, body('query_error', err.message));
   if (err instanceof UnauthorizedError) return json(401, body('unauthorized', err.message), { 'www-authenticate': 'Bearer' });
   if (err instanceof ForbiddenError) return json(403, body('forbidden', err.message));
   if (err instanceof NotFoundError) return json(404, body('not_found', err.message));
   if (err instanceof PayloadTooLargeError) return json(413, body('payload_too_large', err.message));
   if (err instanceof UnsupportedMediaTypeError) return json(415, body('unsupported_media_type', err.message));
+  if (err instanceof TooManyQueriesError) {
+    return json(429, body('too_many_queries', err.message), { 'retry-after': String(err.retryAfterSeconds) });
+  }
   if (err instanceof UnavailableError) {
     return json(503, body('unavailable', err.message), { 'retry-after': String(err.retryAfterSeconds) });
   }

@@ -9,7 +9,7 @@ import { DuckDbQueryEngine } from '../../shared/adapters/local/duckdb-query-engi
 import { FsObjectStore } from '../../shared/adapters/local/fs-object-store.js';
 import { SpoolQueue } from '../../shared/adapters/local/spool-queue.js';
 import { StaticKeyStore } from '../../shared/adapters/local/static-key-store.js';
-import { ENV, type LocalConfig } from '../../shared/config/env.js';
+import { ENV, environmentWith, type LocalConfig } from '../../shared/config/env.js';
 import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import { makeBatchWriter } from '../../shared/services/batch-writer.js';
@@ -31,6 +31,61 @@ import { makeRealtimeAlerts } from '../../shared/services/realtime-alerts.js';
 import { makeCompactor } from '../../shared/services/compaction/compactor.js';
 import { makeCompactHandler } from '../compactor/compact.js';
 import { findRulesFile, loadRulesFile } from './alert-rules-file.js';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ProcessQueryEngine } from '../../shared/adapters/local/process-query-engine.js';
+import { QueryAdmission } from '../../shared/services/query-admission.js';
+import type { QueryEngine } from '../../shared/ports/query-engine.js';
+
+const MiB = 1024 * 1024;
+
+/** Queries running at once, per tenant and in all, and the wait queue in front (SLUICE_QUERY_*). */
+function admissionFor(config: LocalConfig): QueryAdmission {
+  return new QueryAdmission({
+    global: config.queryConcurrency,
+    perTenant: Math.min(config.queryTenantConcurrency, config.queryConcurrency),
+    queuePerTenant: config.queryQueue,
+    queueTotal: config.queryQueue * 4,
+    maxWaitMs: config.queryQueueWaitMs,
+  });
+}
+
+/**
+ * The DuckDB engine, in its own process (default) or in this one. Each running query may be in a different
+ * tenant's DuckDB instance, so an instance's memory_limit is a share of the engine's bound per query slot;
+ * the rest of the bound is headroom for what DuckDB allocates outside its buffers.
+ */
+async function queryEngineFor(config: LocalConfig, dataDir: string, store: FsObjectStore, logger: Logger): Promise<QueryEngine & { close(): Promise<void> }> {
+  const options = {
+    timeoutMs: config.queryTimeoutMs,
+    memoryLimit: `${Math.max(64, Math.floor((config.queryMemoryMb * 0.75) / config.queryConcurrency))}MB`,
+    tempDir: join(dataDir, 'query-tmp'),
+    maxTempSize: `${config.queryTempMb}MB`,
+    resultsDir: join(dataDir, 'query-results'),
+    maxResultBytes: config.queryResultMb * MiB,
+    maxPageBytes: config.queryPageMb * MiB,
+    resultTtlMs: config.queryResultTtlMs,
+    tenantResultBytes: config.queryTenantResultsMb * MiB,
+  };
+  if (config.queryEngine === 'inline') return DuckDbQueryEngine.open({ store, ...options });
+  return new ProcessQueryEngine({
+    entry: fileURLToPath(new URL('../local/query-worker.ts', import.meta.url)),
+    execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
+    // A running DuckDB statement holds a libuv thread: one per query slot, and four for the worker's own file I/O.
+    env: environmentWith({ UV_THREADPOOL_SIZE: String(config.queryConcurrency + 4) }),
+    workerOptions: { ...options, storeRoot: store.root, nice: 10 },
+    timeoutMs: config.queryTimeoutMs,
+    maxRssBytes: config.queryMemoryMb * MiB,
+    resultTtlMs: config.queryResultTtlMs,
+    onExit: ({ code, signal, reason }) => {
+      if (reason)
+        logger.warn(
+          `query engine stopped (${reason === 'memory' ? `over its memory bound of ${config.queryMemoryMb} MiB` : 'a query outlived its time limit'}); its running queries failed`,
+        );
+      else if (code !== 0) logger.warn('query engine exited; its running queries failed', { code, signal });
+    },
+  });
+}
 
 export async function localDeps(config: LocalConfig, overrides: { logger?: Logger; clock?: Clock } = {}) {
   const logger = overrides.logger ?? new ConsoleLogger(config.logLevel);
@@ -48,7 +103,7 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
   });
   const store = new FsObjectStore(join(dataDir, 'store'), { space: disk });
   const spool = await SpoolQueue.open({ dir: join(dataDir, 'spool'), logger, space: disk });
-  const engine = await DuckDbQueryEngine.open({ store });
+  const engine = await queryEngineFor(config, dataDir, store, logger);
 
   // Alerts: rules from the rules file; channels as configured here (sns is the console locally).
   const rulesFile = findRulesFile(config.alertsFile);
@@ -68,7 +123,7 @@ export async function localDeps(config: LocalConfig, overrides: { logger?: Logge
   };
   const alertState = new FsVersionedStore(store);
   const realtime = makeRealtimeAlerts({ rules, state: alertState, notifierFor, clock, logger });
-  const queries = makeQueryService({ engine, clock, tokenSecret: randomBytes(32), waitBudgetMs: config.queryWaitMs });
+  const queries = makeQueryService({ engine, clock, tokenSecret: randomBytes(32), waitBudgetMs: config.queryWaitMs, admission: admissionFor(config) });
 
   const batchWriter = makeBatchWriter({ store, clock, logger, observers: rules.some((r) => r.realtime) ? [realtime.observe] : [] });
   const handlers = {

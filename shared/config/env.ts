@@ -56,6 +56,33 @@ export const VARIABLES = {
   logLevel: variable('SLUICE_LOG_LEVEL', ['local', 'aws'], z.enum(LOG_LEVELS, { error: 'must be debug, info, warn or error' }).default('info')),
   /** How long POST /v1/query waits for results before answering 202 with a token. */
   queryWaitMs: variable('SLUICE_QUERY_WAIT_MS', ['local', 'aws'], wholeNumber(0, 25_000).default(3000)),
+  /**
+   * Where local mode runs queries: `process`, a child process of its own (its own thread pool, memory
+   * bound and lower CPU priority, so queries never hold up ingest), or `inline`, in the server's process.
+   */
+  queryEngine: variable('SLUICE_QUERY_ENGINE', ['local'], z.enum(['process', 'inline'], { error: 'must be process or inline' }).default('process')),
+  /** Queries running at once, all tenants together. */
+  queryConcurrency: variable('SLUICE_QUERY_CONCURRENCY', ['local'], wholeNumber(1, 256).default(4)),
+  /** Queries one tenant runs at once. */
+  queryTenantConcurrency: variable('SLUICE_QUERY_TENANT_CONCURRENCY', ['local'], wholeNumber(1, 256).default(2)),
+  /** Queries of one tenant waiting for a slot (all tenants: 4× this); one more gets 429 with Retry-After. */
+  queryQueue: variable('SLUICE_QUERY_QUEUE', ['local'], wholeNumber(0, 10_000).default(8)),
+  /** The longest a query waits for a slot before it gets 429. */
+  queryQueueWaitMs: variable('SLUICE_QUERY_QUEUE_WAIT_MS', ['local'], wholeNumber(0, 600_000).default(10_000)),
+  /** A query is stopped once it has run this long. */
+  queryTimeoutMs: variable('SLUICE_QUERY_TIMEOUT_MS', ['local'], wholeNumber(100, 3_600_000).default(30_000)),
+  /** The query engine's memory bound, MiB (its process is stopped beyond it; DuckDB's own limits derive from it). */
+  queryMemoryMb: variable('SLUICE_QUERY_MEMORY_MB', ['local'], wholeNumber(256, 1024 * 1024).default(2048)),
+  /** What one tenant's queries may spill to disk, MiB. */
+  queryTempMb: variable('SLUICE_QUERY_TEMP_MB', ['local'], wholeNumber(0, 1024 * 1024).default(1024)),
+  /** The most one query's result keeps on disk, MiB; rows beyond are cut and the result says so. */
+  queryResultMb: variable('SLUICE_QUERY_RESULT_MB', ['local'], wholeNumber(1, 64 * 1024).default(64)),
+  /** The most one page of results carries, MiB; also the most one result row may be. */
+  queryPageMb: variable('SLUICE_QUERY_PAGE_MB', ['local'], wholeNumber(1, 256).default(8)),
+  /** How long finished results stay readable. */
+  queryResultTtlMs: variable('SLUICE_QUERY_RESULT_TTL_MS', ['local'], wholeNumber(1000, 7 * 24 * 3_600_000).default(600_000)),
+  /** The most finished results kept for one tenant, MiB (the oldest are deleted first). */
+  queryTenantResultsMb: variable('SLUICE_QUERY_TENANT_RESULTS_MB', ['local'], wholeNumber(1, 1024 * 1024).default(512)),
   /** The server the CLI talks to (read by the CLI, not by the server). */
   cliUrl: variable('SLUICE_URL', ['cli'], z.url({ error: 'must be a URL such as http://127.0.0.1:4318' }).default('http://127.0.0.1:4318')),
   /** The CLI's API key. */
@@ -205,4 +232,9 @@ export function readLocalConfig(env: Env = process.env): LocalConfig {
 /** Reads the named settings of a Lambda; any missing or invalid one fails with its variable name. */
 export function readAwsConfig<K extends AwsSetting>(needed: readonly K[], env: Env = process.env): Pick<AwsConfig, K> {
   return read(needed, 'aws', env) as Pick<AwsConfig, K>;
+}
+
+/** This process's environment with some variables added or replaced, for a child process local mode starts. */
+export function environmentWith(extra: Record<string, string>, env: Env = process.env): Env {
+  return { ...env, ...extra };
 }

@@ -40,3 +40,26 @@ export class UnavailableError extends SluiceError {
 }
 /** A query the engine rejected (syntax, unknown column, refused statement). */
 export class QueryError extends SluiceError {}
+/**
+ * A query hit one of its limits: its time limit, the query engine's memory bound, or the size a result row
+ * may have. Retrying the same query will hit it again; narrowing it will not.
+ */
+export class QueryLimitError extends QueryError {
+  constructor(
+    message: string,
+    readonly limit: 'time' | 'memory' | 'result',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+/** The tenant (or the server) already runs as many queries as it may and its wait queue is full. */
+export class TooManyQueriesError extends SluiceError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

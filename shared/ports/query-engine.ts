@@ -40,6 +40,8 @@ export interface QueryStats {
   /** files handed to the engine (local; Athena does not report it) */
   filesScanned?: number;
   elapsedMs: number;
+  /** Set when the engine kept fewer rows than the query returned (the result's size cap): why, in words. */
+  truncated?: string;
 }
 
 export type QueryState = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -48,6 +50,11 @@ export interface QueryStatus {
   state: QueryState;
   /** a message a person can act on, when failed */
   error?: string;
+  /**
+   * Why it failed, when it was not the query's text: one of its limits (time, the engine's memory bound,
+   * a result row's size), or the engine was unavailable (restarted) and a retry may succeed.
+   */
+  failure?: 'time_limit' | 'memory_limit' | 'result_limit' | 'unavailable';
   stats?: QueryStats;
 }
 

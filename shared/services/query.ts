@@ -3,7 +3,9 @@ import { parseTimestampMicros } from '../domain/normalize/timestamp.js';
 import { compilePipeline } from '../domain/query/compile.js';
 import { signQueryToken, verifyQueryToken } from '../domain/query-token.js';
 import type { Clock } from '../ports/clock.js';
-import type { QueryEngine, QueryPage, QueryStats } from '../ports/query-engine.js';
+import type { QueryEngine, QueryPage, QueryStats, QueryStatus } from '../ports/query-engine.js';
+import { QueryLimitError, UnavailableError } from '../domain/errors.js';
+import { withAdmission, type QueryAdmission } from './query-admission.js';
 
 export const DEFAULT_RANGE_MS = 15 * 60_000;
 export const DEFAULT_LIMIT = 1000;
@@ -53,6 +55,25 @@ export interface QueryServiceDeps {
   /** how long a request waits for results before answering 202 with a token */
   waitBudgetMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Limits on the queries running at once (per tenant and in all); unset: none. */
+  admission?: QueryAdmission | undefined;
+}
+
+/** A failed query's error, typed by why it failed (so a time limit is not reported like a syntax error). */
+function failureOf(status: QueryStatus): Error {
+  const message = status.error ?? `the query was ${status.state}`;
+  switch (status.failure) {
+    case 'time_limit':
+      return new QueryLimitError(message, 'time');
+    case 'memory_limit':
+      return new QueryLimitError(message, 'memory');
+    case 'result_limit':
+      return new QueryLimitError(message, 'result');
+    case 'unavailable':
+      return new UnavailableError(message, 1);
+    default:
+      return new QueryError(message);
+  }
 }
 
 /**
@@ -60,7 +81,15 @@ export interface QueryServiceDeps {
  * 15 minutes) and the limit, compiles the pipeline to the engine's dialect, starts it, and waits up to the
  * budget. Finished: the first page of rows. Still running: a signed token to poll.
  */
-export function makeQueryService({ engine, clock, tokenSecret, waitBudgetMs = 3000, sleep = (ms) => new Promise((r) => setTimeout(r, ms)) }: QueryServiceDeps) {
+export function makeQueryService({
+  engine: bare,
+  clock,
+  tokenSecret,
+  waitBudgetMs = 3000,
+  sleep = (ms) => new Promise((r) => setTimeout(r, ms)),
+  admission,
+}: QueryServiceDeps) {
+  const engine = admission ? withAdmission(bare, admission) : bare;
   const answer = async (
     id: string,
     token: string,
@@ -80,7 +109,7 @@ export function makeQueryService({ engine, clock, tokenSecret, waitBudgetMs = 30
       status = await engine.status(id);
     }
     if (status.state === 'running') return { status: 'running', token, range };
-    if (status.state !== 'succeeded') throw new QueryError(status.error ?? `the query was ${status.state}`);
+    if (status.state !== 'succeeded') throw failureOf(status);
     const page = await engine.page(id, nextToken, PAGE_SIZE);
     return { status: 'complete', token, range, ...page, stats: { ...page.stats, rangeHours } };
   };

@@ -6,8 +6,11 @@
  * duckdb-sql-guard.ts); and DuckDB itself runs with external access off except for the data directory,
  * no extension installs, and its configuration locked.
  */
-import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
-import { NotFoundError, QueryError } from '../../domain/errors.js';
+import { DuckDBInstance, DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NotFoundError, QueryError, QueryLimitError } from '../../domain/errors.js';
 import { keysHiddenBy, parseManifest, type CompactionManifest } from '../../domain/compaction.js';
 import { partitionStartMs } from '../../domain/partitioning.js';
 import { duckDbDialect } from '../../domain/query/dialects/duckdb.js';
@@ -15,28 +18,49 @@ import { dayPrefix, isDataFileKey, isManifestKey, parseDayDir, parseHourDir, par
 import type { ObjectInfo } from '../../ports/object-store.js';
 import { TABLE_NAME } from '../../domain/schema.js';
 import { textOf } from '../../domain/text.js';
-import type { QueryEngine, QueryPage, QueryParam, QueryState, QueryStats, QueryStatus, ResultColumn, ScopedQuery } from '../../ports/query-engine.js';
+import type { QueryEngine, QueryPage, QueryState, QueryStats, QueryStatus, ResultColumn, ScopedQuery } from '../../ports/query-engine.js';
 import { randomUUID } from 'node:crypto';
 import { emptyLogs, logsOverFiles } from './duckdb-schema.js';
 import { checkSelect } from './duckdb-sql-guard.js';
 import type { FsObjectStore } from './fs-object-store.js';
+import { QueryResultFiles, RowTooLargeError, formatBytes, type ResultWriter } from './query-results.js';
 
 export interface DuckDbEngineOptions {
   store: FsObjectStore;
+  /** DuckDB threads per tenant instance */
   threads?: number;
-  /** per tenant instance */
+  /** DuckDB's memory_limit per tenant instance, e.g. '512MB' (it bounds DuckDB's buffers, not every allocation) */
   memoryLimit?: string;
-  /** Queries running longer are interrupted. */
+  /** A query is stopped once it has run this long (from its start, however busy the engine is). */
   timeoutMs?: number;
   /** How many tenants keep an open DuckDB instance. */
   maxInstances?: number;
+  /** Where DuckDB spills (a directory per tenant); default: a temporary directory. */
+  tempDir?: string;
+  /** The most a tenant's instance may spill, e.g. '1GB'. */
+  maxTempSize?: string;
+  /** Where finished results are kept (a directory per tenant); default: a temporary directory. */
+  resultsDir?: string;
+  /** Caps of one result: bytes kept, and bytes per page (also the most one row may be). */
+  maxResultBytes?: number;
+  maxPageBytes?: number;
+  /** How long a finished result stays readable. */
+  resultTtlMs?: number;
+  /** The most bytes of finished results kept for one tenant; the oldest go first beyond it. */
+  tenantResultBytes?: number;
 }
+
+const MiB = 1024 * 1024;
 
 /**
  * An in-memory DuckDB that can read files only under `dir`: external access off except that directory,
- * no extension installs or loads, times in UTC, and its configuration locked so SQL cannot undo any of it.
+ * no extension installs or loads, times in UTC, spilling only to its own temp directory (bounded), and its
+ * configuration locked so SQL cannot undo any of it.
  */
-export async function openSandboxedDuckDb(dir: string, opts: { threads?: number | undefined; memoryLimit?: string | undefined } = {}): Promise<DuckDBInstance> {
+export async function openSandboxedDuckDb(
+  dir: string,
+  opts: { threads?: number | undefined; memoryLimit?: string | undefined; tempDir?: string | undefined; maxTempSize?: string | undefined } = {},
+): Promise<DuckDBInstance> {
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(opts.threads ?? 2),
     memory_limit: opts.memoryLimit ?? '2GB',
@@ -47,6 +71,8 @@ export async function openSandboxedDuckDb(dir: string, opts: { threads?: number 
     await setup.run(`SET GLOBAL TimeZone = 'UTC'`);
     await setup.run('SET autoinstall_known_extensions = false');
     await setup.run('SET autoload_known_extensions = false');
+    if (opts.tempDir) await setup.run(`SET temp_directory = ${duckDbDialect.quoteString(opts.tempDir)}`);
+    if (opts.maxTempSize) await setup.run(`SET max_temp_directory_size = ${duckDbDialect.quoteString(opts.maxTempSize)}`);
     await setup.run(`SET allowed_directories = [${duckDbDialect.quoteString(allowed)}]`);
     await setup.run('SET enable_external_access = false');
     await setup.run('SET lock_configuration = true');
@@ -56,9 +82,6 @@ export async function openSandboxedDuckDb(dir: string, opts: { threads?: number 
   return instance;
 }
 
-/** How long the results of a finished query stay readable. */
-const RESULT_TTL_MS = 10 * 60_000;
-
 interface Execution {
   tenant: string;
   state: QueryState;
@@ -66,10 +89,15 @@ interface Execution {
   finishedAt: number | undefined;
   /** resolves when the execution has finished */
   done?: Promise<void>;
+  /** set once the time limit passed: the engine is being interrupted */
+  timedOut: boolean;
   columns?: ResultColumn[];
-  rows?: unknown[][];
+  /** rows kept on disk (QueryResultFiles), never here */
+  rows: number;
+  resultBytes: number;
   stats?: QueryStats;
   error?: string;
+  failure?: QueryStatus['failure'];
 }
 
 interface TenantInstance {
@@ -78,28 +106,64 @@ interface TenantInstance {
   lastUsed: number;
 }
 
+/** The alias the row-size guard gives the query's rows (to_json of it is one row as JSON). */
+const ROW = '__sluice_row';
+const ROW_TOO_LARGE = 'sluice: row too large';
+
 /**
  * One DuckDB instance per tenant (kept in a small LRU): each may read only its own tenant's directory, so
- * even SQL that got past the guard could not open another tenant's files.
+ * even SQL that got past the guard could not open another tenant's files. Results are streamed to disk as
+ * they are read (QueryResultFiles), so a finished query holds no rows in the heap.
  */
 export class DuckDbQueryEngine implements QueryEngine {
   readonly dialect = duckDbDialect;
   private readonly instances = new Map<string, Promise<TenantInstance>>();
   private readonly executions = new Map<string, Execution>();
   private closed = false;
+  private readonly timeoutMs: number;
+  private readonly resultTtlMs: number;
+  private readonly tenantResultBytes: number;
+  private readonly expiry: ReturnType<typeof setInterval>;
 
   private constructor(
     private readonly store: FsObjectStore,
     private readonly opts: DuckDbEngineOptions,
-  ) {}
+    private readonly results: QueryResultFiles,
+    private readonly tempDir: string,
+    private readonly ownDirs: string[],
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.resultTtlMs = opts.resultTtlMs ?? 10 * 60_000;
+    this.tenantResultBytes = opts.tenantResultBytes ?? 512 * MiB;
+    this.expiry = setInterval(() => void this.expire(), Math.min(60_000, this.resultTtlMs));
+    this.expiry.unref();
+  }
 
   static async open(opts: DuckDbEngineOptions): Promise<DuckDbQueryEngine> {
-    return new DuckDbQueryEngine(opts.store, opts);
+    const own: string[] = [];
+    const dirOr = async (dir: string | undefined, prefix: string) => {
+      if (dir) return dir;
+      const made = await mkdtemp(join(tmpdir(), prefix));
+      own.push(made);
+      return made;
+    };
+    const resultsDir = await dirOr(opts.resultsDir, 'sluice-results-');
+    const tempDir = await dirOr(opts.tempDir, 'sluice-duckdb-tmp-');
+    const results = new QueryResultFiles(resultsDir, { maxResultBytes: opts.maxResultBytes ?? 64 * MiB, maxPageBytes: opts.maxPageBytes ?? 8 * MiB });
+    // Results and spill files of an earlier process can never be read again: start empty.
+    await results.clear();
+    await rm(tempDir, { recursive: true, force: true });
+    return new DuckDbQueryEngine(opts.store, opts, results, tempDir, own);
   }
 
   private async createInstance(tenant: string): Promise<TenantInstance> {
     const dir = this.store.pathOf(tenantPrefix(tenant).replace(/\/$/, ''));
-    const instance = await openSandboxedDuckDb(dir, { threads: this.opts.threads, memoryLimit: this.opts.memoryLimit });
+    const instance = await openSandboxedDuckDb(dir, {
+      threads: this.opts.threads,
+      memoryLimit: this.opts.memoryLimit,
+      tempDir: join(this.tempDir, tenant),
+      maxTempSize: this.opts.maxTempSize ?? '1GB',
+    });
     return { instance, running: 0, lastUsed: Date.now() };
   }
 
@@ -190,7 +254,7 @@ export class DuckDbQueryEngine implements QueryEngine {
 
   async start(q: ScopedQuery): Promise<string> {
     if (this.closed) throw new Error('the query engine is closed');
-    this.expire();
+    void this.expire();
     const started = performance.now();
     const tenantInstance = await this.acquire(q.tenant);
     let conn: DuckDBConnection | undefined;
@@ -199,11 +263,11 @@ export class DuckDbQueryEngine implements QueryEngine {
       // Refused SQL fails here, before an execution exists, so the caller gets its 400 at once.
       const userSql = await checkSelect(conn, q.sql, { allowParams: q.trusted });
       const id = randomUUID();
-      const execution: Execution = { tenant: q.tenant, state: 'running', conn, finishedAt: undefined };
+      const execution: Execution = { tenant: q.tenant, state: 'running', conn, finishedAt: undefined, timedOut: false, rows: 0, resultBytes: 0 };
       this.executions.set(id, execution);
       const c = conn;
       conn = undefined; // owned by the execution from here on
-      execution.done = this.execute(execution, c, tenantInstance, q, userSql, started);
+      execution.done = this.execute(id, execution, c, tenantInstance, q, userSql, started);
       return id;
     } finally {
       if (conn) {
@@ -213,7 +277,35 @@ export class DuckDbQueryEngine implements QueryEngine {
     }
   }
 
+  /**
+   * The time limit, counted from the query's start. DuckDB's interrupt only stops a statement that is
+   * executing: one that arrives while the query is still being listed, prepared or waiting for a thread
+   * is forgotten, and the statement then runs unbounded (measured: of 40 queries started at once with a
+   * 2 s limit, 36 were still running 20 s later). So once the limit passes the connection is interrupted again and again until the
+   * execution has ended, and the execution checks the flag between its steps.
+   */
+  private watchdog(execution: Execution, conn: DuckDBConnection): () => void {
+    let repeat: ReturnType<typeof setInterval> | undefined;
+    const timer = setTimeout(() => {
+      execution.timedOut = true;
+      conn.interrupt();
+      repeat = setInterval(() => conn.interrupt(), 100);
+    }, this.timeoutMs);
+    return () => {
+      clearTimeout(timer);
+      if (repeat) clearInterval(repeat);
+    };
+  }
+
+  private timeLimitError(): QueryLimitError {
+    return new QueryLimitError(
+      `the query reached its time limit of ${Math.round(this.timeoutMs / 100) / 10} s and was stopped; narrow the time range, add filters, or aggregate`,
+      'time',
+    );
+  }
+
   private async execute(
+    id: string,
     execution: Execution,
     conn: DuckDBConnection,
     tenantInstance: TenantInstance,
@@ -221,42 +313,107 @@ export class DuckDbQueryEngine implements QueryEngine {
     userSql: string,
     started: number,
   ): Promise<void> {
-    const timer = setTimeout(() => conn.interrupt(), this.opts.timeoutMs ?? 30_000);
+    const stopWatchdog = this.watchdog(execution, conn);
+    let writer: ResultWriter | undefined;
     try {
       const attempt = async () => {
         const files = await this.filesFor(q);
+        if (execution.timedOut) throw this.timeLimitError();
         const source = files.paths.length > 0 ? logsOverFiles(files.paths) : emptyLogs();
         const { rangeStart, rangeEnd, timestampFromIso } = duckDbDialect;
+        // The row-size guard runs inside DuckDB, so an oversized row fails there instead of being copied
+        // into the heap first.
+        const maxRow = this.results.caps.maxPageBytes;
         const sql =
           `WITH ${TABLE_NAME} AS (SELECT * FROM (${source}) WHERE ts >= ${timestampFromIso(rangeStart)} AND ts < ${timestampFromIso(rangeEnd)})\n` +
-          `SELECT * FROM (\n${userSql}\n) AS q LIMIT ${Math.floor(q.limit)}`;
-        return { ...files, reader: await runQuery(conn, sql, [new Date(q.startMs).toISOString(), new Date(q.endMs).toISOString(), ...q.params]) };
+          `SELECT ${ROW}.* FROM (SELECT * FROM (\n${userSql}\n) AS q LIMIT ${Math.floor(q.limit)}) AS ${ROW}\n` +
+          `WHERE CASE WHEN strlen(to_json(${ROW})::VARCHAR) > ${maxRow} THEN error(${duckDbDialect.quoteString(ROW_TOO_LARGE)}) ELSE true END`;
+        const result = await engineCall(() => conn.stream(sql, [new Date(q.startMs).toISOString(), new Date(q.endMs).toISOString(), ...q.params]));
+        const out = await this.results.writer(q.tenant, id);
+        writer = out;
+        const types = result.columnTypes();
+        execution.columns = result.columnNames().map((name, i) => ({ name, type: types[i]!.toString() }));
+        for (;;) {
+          if (execution.timedOut) throw this.timeLimitError();
+          const chunk = await engineCall(() => result.fetchChunk());
+          if (!chunk || chunk.rowCount === 0) break;
+          const rows = chunk.convertRows(JsonDuckDBValueConverter).map((row) => row.map((v, i) => fromJson(v, types[i]!)));
+          if (!(await out.add(rows))) break;
+        }
+        return files;
       };
       // A compaction may delete a merged input between the listing and the read; by then its outputs
       // exist, so listing again finds the same events.
-      const { paths, bytes, reader } = await attempt().catch((err: unknown) => {
-        if (/no such file|No files found|cannot open file/i.test(String((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message)))
+      const { paths, bytes } = await attempt().catch(async (err: unknown) => {
+        if (!(err instanceof QueryLimitError) && /no such file|No files found|cannot open file/i.test(messageOf(err))) {
+          await writer?.discard();
+          writer = undefined;
           return attempt();
+        }
         throw err;
       });
-      const types = reader.columnTypes();
-      execution.columns = reader.columnNames().map((name, i) => ({ name, type: types[i]!.toString() }));
-      execution.rows = reader.getRowsJson().map((row) => row.map((v, i) => fromJson(v, types[i]!)));
-      execution.stats = { rows: execution.rows.length, bytesScanned: bytes, filesScanned: paths.length, elapsedMs: Math.round(performance.now() - started) };
+      const out = writer!;
+      execution.rows = out.rows;
+      execution.resultBytes = out.size;
+      await out.finish();
+      execution.stats = {
+        rows: out.rows,
+        bytesScanned: bytes,
+        filesScanned: paths.length,
+        elapsedMs: Math.round(performance.now() - started),
+        ...(out.truncated ? { truncated: out.truncated } : {}),
+      };
       execution.state = execution.state === 'cancelled' ? 'cancelled' : 'succeeded';
     } catch (err) {
+      await writer?.discard();
       if (execution.state !== 'cancelled') {
         execution.state = 'failed';
-        execution.error = err instanceof QueryError ? err.message : `the query failed: ${(err as Error).message}`;
+        const failure = this.failureOf(err, execution);
+        execution.error = failure.message;
+        if (failure.kind) execution.failure = failure.kind;
       }
       execution.stats = { rows: 0, bytesScanned: 0, elapsedMs: Math.round(performance.now() - started) };
     } finally {
-      clearTimeout(timer);
+      stopWatchdog();
       execution.finishedAt = Date.now();
       execution.conn = undefined;
       conn.closeSync();
       this.release(tenantInstance);
     }
+  }
+
+  /** What a failed execution reports: a message for the caller (never a server path) and why, when a limit. */
+  private failureOf(err: unknown, execution: Execution): { message: string; kind?: QueryStatus['failure'] } {
+    const message = messageOf(err);
+    if (err instanceof QueryLimitError) return { message: err.message, kind: `${err.limit}_limit` };
+    if (err instanceof RowTooLargeError) return { message: err.message, kind: 'result_limit' };
+    if (message.includes(ROW_TOO_LARGE)) {
+      return {
+        message: `a row of the result is larger than a row may be (${formatBytes(this.results.caps.maxPageBytes)}); select fewer or shorter columns, for example left(message, 1000)`,
+        kind: 'result_limit',
+      };
+    }
+    if (/INTERRUPT/i.test(message) && execution.timedOut) return { message: this.timeLimitError().message, kind: 'time_limit' };
+    if (/Out of Memory Error|could not allocate|failed to offload/i.test(message)) {
+      return {
+        message: `the query needed more memory than it may use (${this.opts.memoryLimit ?? '2GB'}, and ${this.opts.maxTempSize ?? '1GB'} of spill): narrow the time range, add filters, or aggregate`,
+        kind: 'memory_limit',
+      };
+    }
+    if (/INTERRUPT/i.test(message)) return { message: 'the query was stopped (the engine is shutting down); retry', kind: 'unavailable' };
+    if (err instanceof QueryError) return { message: err.message };
+    return { message: `the query failed: ${this.scrub(message)}` };
+  }
+
+  /** Engine messages can name files and directories; never show server paths to the caller. */
+  private scrub(message: string): string {
+    const root = this.store.root;
+    return message
+      .replace(/'?\/[^\s']*\.parquet'?/g, '<file>')
+      .split(root)
+      .join('<data>')
+      .split(this.tempDir)
+      .join('<tmp>');
   }
 
   private release(inst: TenantInstance): void {
@@ -266,13 +423,13 @@ export class DuckDbQueryEngine implements QueryEngine {
 
   private get(id: string): Execution {
     const e = this.executions.get(id);
-    if (!e) throw new NotFoundError('no such query (finished queries are kept for 10 minutes)');
+    if (!e) throw new NotFoundError(`no such query (finished queries are kept for ${Math.round(this.resultTtlMs / 60_000)} minutes)`);
     return e;
   }
 
   async status(id: string): Promise<QueryStatus> {
     const e = this.get(id);
-    return { state: e.state, ...(e.error ? { error: e.error } : {}), ...(e.stats ? { stats: e.stats } : {}) };
+    return { state: e.state, ...(e.error ? { error: e.error } : {}), ...(e.failure ? { failure: e.failure } : {}), ...(e.stats ? { stats: e.stats } : {}) };
   }
 
   async page(id: string, pageToken: string | undefined, pageSize: number): Promise<QueryPage> {
@@ -280,9 +437,14 @@ export class DuckDbQueryEngine implements QueryEngine {
     if (e.state !== 'succeeded') throw new QueryError(e.error ?? `the query is ${e.state}`);
     const offset = pageToken === undefined ? 0 : Number(pageToken);
     if (!Number.isInteger(offset) || offset < 0) throw new QueryError('nextToken is not valid for this query');
-    const rows = e.rows!.slice(offset, offset + pageSize);
-    const next = offset + pageSize < e.rows!.length ? String(offset + pageSize) : undefined;
-    return { columns: e.columns!, rows, ...(next ? { nextToken: next } : {}), stats: e.stats! };
+    const { rows, next } = await this.results.page(e.tenant, id, offset, pageSize, e.rows);
+    return { columns: e.columns!, rows, ...(next !== undefined ? { nextToken: String(next) } : {}), stats: e.stats! };
+  }
+
+  /** Where a finished query's rows are kept (tests: results live on disk, not in the heap). */
+  resultFilesOf(id: string): { rows: string; index: string; rowsInMemory: number } {
+    const e = this.get(id);
+    return { ...this.results.filesOf(e.tenant, id), rowsInMemory: 0 };
   }
 
   async settled(id: string, timeoutMs: number): Promise<void> {
@@ -300,32 +462,59 @@ export class DuckDbQueryEngine implements QueryEngine {
     e.conn?.interrupt();
   }
 
-  /** Finished executions are kept for a while so their pages can be read, then dropped. */
-  private expire(): void {
+  /**
+   * Finished results are kept for resultTtlMs so their pages can be read, and at most tenantResultBytes
+   * of them per tenant (the oldest go first); then their files are deleted.
+   */
+  private async expire(): Promise<void> {
     const now = Date.now();
+    const drop: [string, Execution][] = [];
+    const byTenant = new Map<string, [string, Execution][]>();
     for (const [id, e] of this.executions) {
-      if (e.finishedAt !== undefined && now - e.finishedAt > RESULT_TTL_MS) this.executions.delete(id);
+      if (e.finishedAt === undefined) continue;
+      if (now - e.finishedAt > this.resultTtlMs) drop.push([id, e]);
+      else byTenant.set(e.tenant, [...(byTenant.get(e.tenant) ?? []), [id, e]]);
+    }
+    for (const finished of byTenant.values()) {
+      let total = finished.reduce((n, [, e]) => n + e.resultBytes, 0);
+      for (const entry of finished) {
+        if (total <= this.tenantResultBytes) break;
+        total -= entry[1].resultBytes;
+        drop.push(entry);
+      }
+    }
+    for (const [id, e] of drop) {
+      this.executions.delete(id);
+      if (e.state === 'succeeded') await this.results.remove(e.tenant, id).catch(() => undefined);
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.expiry);
+    for (const e of this.executions.values()) e.conn?.interrupt();
+    await Promise.all([...this.executions.values()].map((e) => (e.done ?? Promise.resolve()).catch(() => undefined)));
     for (const p of this.instances.values()) {
       const inst = await p.catch(() => undefined);
       inst?.instance.closeSync();
     }
     this.instances.clear();
+    await Promise.all(this.ownDirs.map((d) => rm(d, { recursive: true, force: true })));
   }
 }
 
-async function runQuery(conn: DuckDBConnection, sql: string, params: QueryParam[]) {
+function messageOf(err: unknown): string {
+  return String((err as Error & { cause?: Error })?.cause?.message ?? (err as Error)?.message ?? err);
+}
+
+/** A call into DuckDB; an interrupt becomes a recognisable error (the caller decides what it meant). */
+async function engineCall<T>(call: () => Promise<T>): Promise<T> {
   try {
-    return await conn.runAndReadAll(sql, params);
+    return await call();
   } catch (err) {
     const message = (err as Error).message;
-    if (/INTERRUPT/i.test(message)) throw new QueryError('the query took too long and was stopped; narrow the time range or add filters', { cause: err });
-    // Engine messages can name files; never show server paths to the caller.
-    throw new QueryError(message.replace(/'?\/[^\s']*\.parquet'?/g, '<file>'), { cause: err });
+    if (/INTERRUPT/i.test(message)) throw new QueryError('INTERRUPT: the query was stopped', { cause: err });
+    throw err;
   }
 }
 

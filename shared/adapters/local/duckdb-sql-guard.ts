@@ -11,7 +11,8 @@ import { TABLE_NAME } from '../../domain/schema.js';
 import { textOf } from '../../domain/text.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const DENIED_FUNCTIONS = new Set(['current_setting', 'getenv', 'read_text', 'read_blob', 'glob', 'load', 'install']);
+// current_query() would show the statement Sluice wraps around the query, with the server's file paths.
+const DENIED_FUNCTIONS = new Set(['current_setting', 'current_query', 'getenv', 'read_text', 'read_blob', 'glob', 'load', 'install']);
 
 interface AstNode {
   [key: string]: unknown;
