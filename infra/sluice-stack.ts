@@ -139,6 +139,7 @@ export class SluiceStack extends Stack {
       workGroupName: this.catalog.workGroupName,
       queueAgeSeconds: c.alarmQueueAgeSeconds,
       athenaFailures: c.alarmAthenaFailures,
+      notificationFailures: this.alerts.notificationFailures,
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });

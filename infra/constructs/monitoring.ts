@@ -19,6 +19,8 @@ export interface MonitoringProps {
   readonly workGroupName: string;
   readonly queueAgeSeconds: number;
   readonly athenaFailures: number;
+  /** Failed or dropped alert notifications (Alerts.notificationFailures), when there are rules. */
+  readonly notificationFailures?: IMetric | undefined;
 }
 
 /**
@@ -77,6 +79,14 @@ export class Monitoring extends Construct {
         fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
         0,
         `The ${name} Lambda was throttled (account or reserved concurrency).`,
+      );
+    }
+    if (props.notificationFailures) {
+      alarm(
+        'AlertNotificationFailures',
+        props.notificationFailures,
+        0,
+        "An alert notification failed or had no channel (a missing, denied or malformed Slack secret, an SNS refusal, a channel not configured): the failing channel is in the notifying Lambda's log line. Ingestion and the other channels are not affected.",
       );
     }
     alarm(
