@@ -30,7 +30,7 @@ export class Compaction extends Construct {
       // cached between slices (up to 512 MB), one slice of 200,000 events, 8 bytes per event of ts values.
       memorySize: 4096,
       timeout: Duration.minutes(15),
-      nodeModules: [PARQUET_WASM],
+      copiedPackages: [PARQUET_WASM],
     });
     props.storage.grantCompact(this.compactorFunction);
     new Rule(this, 'EveryHour', {

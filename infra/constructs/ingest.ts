@@ -68,7 +68,7 @@ export class Ingest extends Construct {
       description: 'Sluice batch writer: queue messages to Parquet files on S3',
       memorySize: 2048,
       timeout: Duration.seconds(props.writerTimeoutSeconds),
-      nodeModules: [PARQUET_WASM],
+      copiedPackages: [PARQUET_WASM],
       ...(props.writerCopyFiles ? { copyFiles: props.writerCopyFiles } : {}),
     });
     props.storage.grantWriteEvents(this.writerFunction);
