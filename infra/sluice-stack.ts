@@ -16,6 +16,7 @@ import { LambdaDefaults } from './constructs/lambda-defaults.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Network } from './constructs/network.js';
 import { Query } from './constructs/query.js';
+import { hasRateLimits, RateLimits } from './constructs/rate-limits.js';
 import { Storage } from './constructs/storage.js';
 
 export interface SluiceStackProps extends StackProps {
@@ -40,6 +41,7 @@ export class SluiceStack extends Stack {
   readonly compaction: Compaction;
   readonly monitoring: Monitoring;
   readonly lambdas: LambdaDefaults;
+  readonly rateLimits: RateLimits | undefined;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps) {
     super(scope, id, { description: 'Sluice: HTTPS log ingest, Parquet on S3, SQL on Athena, alerts', ...props });
@@ -100,8 +102,11 @@ export class SluiceStack extends Stack {
       writerBatchWindowSeconds: c.writerBatchWindowSeconds,
       writerTimeoutSeconds: c.writerTimeoutSeconds,
       dlqMaxReceiveCount: c.dlqMaxReceiveCount,
+      writerMaxConcurrency: c.writerMaxConcurrency,
     });
     this.query = new Query(this, 'Query', { lambdas: this.lambdas, storage: this.storage, catalog: this.catalog, key });
+    this.rateLimits = hasRateLimits(c.tenantRateLimits) ? new RateLimits(this, 'RateLimits', { limits: c.tenantRateLimits }) : undefined;
+    for (const fn of [this.ingest.ingestFunction, this.query.queryFunction]) this.rateLimits?.grantTake(fn);
     this.api = new Api(this, 'Api', {
       lambdas: this.lambdas,
       key,

@@ -33,6 +33,8 @@ export interface IngestProps {
   readonly writerBatchWindowSeconds: number;
   readonly writerTimeoutSeconds: number;
   readonly dlqMaxReceiveCount: number;
+  /** Batch-writer invocations at once (the event source's maximum concurrency). */
+  readonly writerMaxConcurrency: number;
 }
 
 export class Ingest extends Construct {
@@ -77,6 +79,8 @@ export class Ingest extends Construct {
         batchSize: props.writerBatchSize,
         maxBatchingWindow: props.writerBatchWindowSeconds > 0 ? Duration.seconds(props.writerBatchWindowSeconds) : undefined,
         reportBatchItemFailures: true,
+        // A backlog scales the writer up to this many invocations, not to the account's whole concurrency.
+        maxConcurrency: props.writerMaxConcurrency,
       }),
     );
   }

@@ -95,6 +95,8 @@ export class Network extends Construct {
 
     if (props.createEndpoints) {
       this.vpc.addGatewayEndpoint('S3', { service: GatewayVpcEndpointAwsService.S3, subnets: [this.lambdaSubnets] });
+      // The per-tenant rate limits (one conditional write per API request).
+      this.vpc.addGatewayEndpoint('DynamoDb', { service: GatewayVpcEndpointAwsService.DYNAMODB, subnets: [this.lambdaSubnets] });
       const endpointSecurityGroup = new SecurityGroup(this, 'EndpointSecurityGroup', {
         vpc: this.vpc,
         description: 'Sluice interface endpoints: HTTPS from the Sluice Lambdas',

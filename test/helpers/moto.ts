@@ -34,9 +34,22 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startMoto(): Promise<Moto> {
+/**
+ * moto_server answers on threads and its DynamoDB does not lock an item between a condition and its update,
+ * so concurrent conditional writes can both succeed, which DynamoDB never allows. `serialized` runs moto's
+ * own server app on one thread: each call is then atomic, as in DynamoDB, while callers still interleave.
+ */
+const SERIALIZED = [
+  'import sys',
+  'from werkzeug.serving import run_simple',
+  'from moto.server import DomainDispatcherApplication, create_backend_app',
+  "run_simple('127.0.0.1', int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False)",
+].join('\n');
+
+export async function startMoto(opts: { serialized?: boolean } = {}): Promise<Moto> {
   const port = await freePort();
-  const proc = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [command, args] = opts.serialized ? ['python3', ['-c', SERIALIZED, String(port)]] : ['moto_server', ['-H', '127.0.0.1', '-p', String(port)]];
+  const proc = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MOTO_PORT: String(port) } });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));

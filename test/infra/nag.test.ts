@@ -27,6 +27,7 @@ function acknowledgements(root: IConstruct): { path: string; id: string; reason:
 const EXPECTED = {
   'AwsSolutions-L1': ['Api/AuthorizerFunction', 'Compaction/CompactorFunction', 'Ingest/IngestFunction', 'Ingest/WriterFunction', 'Query/QueryFunction'],
   'AwsSolutions-SMG4': ['Api/ApiKeys', 'Query/TokenSecret'],
+  'AwsSolutions-DDB3': ['RateLimits/Table'],
   'AwsSolutions-IAM5[Resource::*]': [
     'Api/AuthorizerFunctionRole',
     'Compaction/CompactorFunctionRole',

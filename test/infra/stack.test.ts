@@ -24,6 +24,8 @@ const CONTEXT = {
   writerBatchWindowSeconds: '20',
   writerTimeoutSeconds: '100',
   dlqMaxReceiveCount: '7',
+  writerMaxConcurrency: '4',
+  tenantRateLimits: '{"default":{"rate":20,"burst":40},"tenants":{"acme":{"rate":45,"burst":60}}}',
   alertEmails: 'oncall@example.com,sre@example.com',
   apiThrottleRate: '50',
   apiThrottleBurst: '75',
@@ -239,7 +241,38 @@ describe('ingest', () => {
       BatchSize: 500,
       MaximumBatchingWindowInSeconds: 20,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      // issue 13: a backlog cannot take the account's whole Lambda concurrency.
+      ScalingConfig: { MaximumConcurrency: 4 },
     });
+  });
+
+  it('gives the ingest and query Lambdas (only) the per-tenant rate limits: the DynamoDB table, UpdateItem on it, the limits from config', () => {
+    const table = only(s.template, 'AWS::DynamoDB::GlobalTable');
+    expect(table.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'tenant', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expires', Enabled: true },
+    });
+    expect(table.DeletionPolicy).toBe('Delete');
+    const fns = resourcesOf(s.template, 'AWS::Lambda::Function');
+    const withTable = Object.entries(fns)
+      .filter(([, f]) => f.Properties.Environment.Variables[AWS_ENV.rateLimitTableArn])
+      .map(([id]) => id)
+      .sort();
+    expect(withTable).toEqual([fnId('IngestIngestFunction'), fnId('QueryQueryFunction')].sort());
+    for (const id of withTable) {
+      const env = fns[id]!.Properties.Environment.Variables;
+      expect(env[AWS_ENV.rateLimitTableArn]).toEqual(arnOf(table.id));
+      expect(JSON.parse(env[AWS_ENV.rateLimits])).toEqual({ default: { rate: 20, burst: 40 }, tenants: { acme: { rate: 45, burst: 60 } } });
+      expect(statementsOf(id)).toContainEqual(expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: arnOf(table.id) }));
+    }
+  });
+
+  it('makes no rate-limit table when the limits are off ({})', () => {
+    const off = synthSluice({ context: { tenantRateLimits: '{}' } });
+    off.template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+    for (const f of Object.values(resourcesOf(off.template, 'AWS::Lambda::Function')))
+      expect(f.Properties.Environment.Variables).not.toHaveProperty(AWS_ENV.rateLimits);
   });
 
   it('lets the ingest Lambda send to the queue (named through AWS_ENV) and nothing of S3', () => {
@@ -417,10 +450,15 @@ describe('network', () => {
     }
   });
 
-  it('has a gateway endpoint for S3 and interface endpoints for SQS, SNS, Athena, Glue, Secrets Manager, KMS, STS and CloudWatch Logs', () => {
+  it('has gateway endpoints for S3 and DynamoDB and interface endpoints for SQS, SNS, Athena, Glue, Secrets Manager, KMS, STS and CloudWatch Logs', () => {
     const endpoints = Object.values(resourcesOf(s.template, 'AWS::EC2::VPCEndpoint')).map((r) => r.Properties);
     const service = (e: Record<string, any>) => String(flat(e.ServiceName)).replace('com.amazonaws.<AWS::Region>.', '');
-    expect(endpoints.filter((e) => e.VpcEndpointType === 'Gateway').map(service)).toEqual(['s3']);
+    expect(
+      endpoints
+        .filter((e) => e.VpcEndpointType === 'Gateway')
+        .map(service)
+        .sort(),
+    ).toEqual(['dynamodb', 's3']);
     const interfaces = endpoints.filter((e) => e.VpcEndpointType === 'Interface');
     expect(interfaces.map(service).sort()).toEqual(['athena', 'glue', 'kms', 'logs', 'secretsmanager', 'sns', 'sqs', 'sts']);
     expect(interfaces).toHaveLength(Object.keys(INTERFACE_ENDPOINTS).length);
