@@ -51,6 +51,17 @@ export class SluiceStack extends Stack {
     const logRemovalPolicy = RemovalPolicy.DESTROY;
     Tags.of(this).add('app', 'sluice');
 
+    this.storage = new Storage(this, 'Storage', {
+      keyAlias: `alias/${c.stackName}`,
+      eventsTransitionDays: c.eventsTransitionDays,
+      eventsTransitionStorageClass: c.eventsTransitionStorageClass,
+      eventsExpireDays: c.eventsExpireDays,
+      receiptsExpireDays: c.receiptsExpireDays,
+      athenaResultsExpireDays: c.athenaResultsExpireDays,
+      removalPolicy: c.removalPolicy,
+    });
+    // First: its key also encrypts every log group (Lambdas, API access logs, flow logs).
+    const key = this.storage.key;
     this.network = new Network(this, 'Network', {
       existing: c.vpcId
         ? {
@@ -63,6 +74,7 @@ export class SluiceStack extends Stack {
       createEndpoints: c.createVpcEndpoints,
       egress: c.slackWebhookSecretName !== undefined,
       logRetention,
+      logKey: key,
       logRemovalPolicy,
     });
     this.lambdas = new LambdaDefaults(this, 'LambdaDefaults', {
@@ -71,19 +83,10 @@ export class SluiceStack extends Stack {
       vpcSubnets: this.network.lambdaSubnets,
       securityGroup: this.network.lambdaSecurityGroup,
       logRetention,
+      logKey: key,
       logRemovalPolicy,
       logLevel: c.logLevel,
     });
-    this.storage = new Storage(this, 'Storage', {
-      keyAlias: `alias/${c.stackName}`,
-      eventsTransitionDays: c.eventsTransitionDays,
-      eventsTransitionStorageClass: c.eventsTransitionStorageClass,
-      eventsExpireDays: c.eventsExpireDays,
-      receiptsExpireDays: c.receiptsExpireDays,
-      athenaResultsExpireDays: c.athenaResultsExpireDays,
-      removalPolicy: c.removalPolicy,
-    });
-    const key = this.storage.key;
     this.catalog = new Catalog(this, 'Catalog', {
       bucket: this.storage.bucket,
       key,
@@ -115,6 +118,7 @@ export class SluiceStack extends Stack {
       throttleBurst: c.apiThrottleBurst,
       authorizerCacheSeconds: c.authorizerCacheSeconds,
       logRetention,
+      logKey: key,
       logRemovalPolicy,
     });
     this.alerts = new Alerts(this, 'Alerts', {

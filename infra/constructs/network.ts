@@ -17,6 +17,7 @@ import {
   type IVpc,
   type SubnetSelection,
 } from 'aws-cdk-lib/aws-ec2';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -47,6 +48,8 @@ export interface NetworkProps {
   readonly egress: boolean;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** Encrypts the flow logs. */
+  readonly logKey: IKey;
 }
 
 export class Network extends Construct {
@@ -76,10 +79,11 @@ export class Network extends Construct {
           { name: 'Private', subnetType, cidrMask: 22 },
         ],
       });
+      // ALL, not only REJECT: what the Lambdas did reach is what an investigation needs first.
       vpc.addFlowLog('FlowLog', {
-        trafficType: FlowLogTrafficType.REJECT,
+        trafficType: FlowLogTrafficType.ALL,
         destination: FlowLogDestination.toCloudWatchLogs(
-          new LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy }),
+          new LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy, encryptionKey: props.logKey }),
         ),
       });
       this.vpc = vpc;

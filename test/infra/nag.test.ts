@@ -25,7 +25,6 @@ function acknowledgements(root: IConstruct): { path: string; id: string; reason:
 
 /** The acknowledged rules, each with the constructs it is acknowledged on (path without the stack name). */
 const EXPECTED = {
-  'AwsSolutions-L1': ['Api/AuthorizerFunction', 'Compaction/CompactorFunction', 'Ingest/IngestFunction', 'Ingest/WriterFunction', 'Query/QueryFunction'],
   'AwsSolutions-SMG4': ['Api/ApiKeys', 'Query/TokenSecret'],
   'AwsSolutions-DDB3': ['RateLimits/Table'],
   'AwsSolutions-IAM5[Resource::*]': [

@@ -4,6 +4,8 @@
  * `-c key=value` passes, so each setting is seen to reach its resource.
  */
 import { Match } from 'aws-cdk-lib/assertions';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { LAMBDA_RUNTIME } from '../../infra/constructs/lambda-defaults.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATHENA_QUERY_ACTIONS, GLUE_READ_ACTIONS, PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE } from '../../infra/constructs/catalog.js';
 import { EMPTY_KEYS_SECRET } from '../../infra/constructs/api.js';
@@ -433,12 +435,12 @@ describe('api', () => {
 });
 
 describe('network', () => {
-  it('creates a small VPC: two AZs of isolated private subnets, no NAT or internet gateway, REJECT flow logs', () => {
+  it('creates a small VPC: two AZs of isolated private subnets, no NAT or internet gateway, flow logs of ALL traffic', () => {
     s.template.resourceCountIs('AWS::EC2::VPC', 1);
     s.template.resourceCountIs('AWS::EC2::Subnet', 2);
     s.template.resourceCountIs('AWS::EC2::NatGateway', 0);
     s.template.resourceCountIs('AWS::EC2::InternetGateway', 0);
-    s.template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'REJECT' });
+    s.template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL' });
   });
 
   it('puts every Lambda in the private subnets with the Lambda security group', () => {
@@ -545,6 +547,19 @@ describe('operations', () => {
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(90);
   });
 
+  it('encrypts every log group with the stack key, whose policy lets CloudWatch Logs use it for this account and region only', () => {
+    const groups = Object.values(resourcesOf(s.template, 'AWS::Logs::LogGroup'));
+    for (const g of groups) expect(g.Properties.KmsKeyId).toEqual(arnOf(ids.key));
+    const policy = resourcesOf(s.template, 'AWS::KMS::Key')[ids.key]!.Properties.KeyPolicy.Statement as Record<string, any>[];
+    const logs = policy.filter((st) => JSON.stringify(st.Principal).includes('logs.'));
+    expect(logs).toHaveLength(1);
+    expect(flat(logs[0]!.Principal)).toEqual({ Service: 'logs.<AWS::Region>.amazonaws.com' });
+    expect(logs[0]!.Action).toEqual(expect.arrayContaining(['kms:Encrypt*', 'kms:Decrypt*', 'kms:GenerateDataKey*']));
+    expect(flat(logs[0]!.Condition)).toEqual({
+      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*' },
+    });
+  });
+
   it('outputs the API URL, bucket, workgroup, topic and keys secret name', () => {
     const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(flat(outputs.ApiUrl!.Value)).toBe(`https://<${only(s.template, 'AWS::ApiGatewayV2::Api').id}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/`);
@@ -557,11 +572,18 @@ describe('operations', () => {
 });
 
 describe('lambdas', () => {
-  it('are Node.js 22 on arm64, ESM (index.mjs → handler), JSON logs to their own log group', () => {
+  it('are on the newest Node.js runtime aws-cdk-lib offers, arm64, ESM (index.mjs → handler), JSON logs to their own log group', () => {
+    // The newest NODEJS_<n>_X of the installed aws-cdk-lib (NODEJS_LATEST is only what every region has).
+    const newest = Object.keys(Runtime)
+      .map((k) => /^NODEJS_(\d+)_X$/.exec(k)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(Number)
+      .sort((a, b) => b - a)[0];
+    expect(LAMBDA_RUNTIME.name).toBe(`nodejs${newest}.x`);
     const fns = Object.values(resourcesOf(s.template, 'AWS::Lambda::Function')).map((f) => f.Properties);
     expect(fns).toHaveLength(5);
     for (const f of fns) {
-      expect(f).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', LoggingConfig: { LogFormat: 'JSON' } });
+      expect(f).toMatchObject({ Runtime: LAMBDA_RUNTIME.name, Architectures: ['arm64'], Handler: 'index.handler', LoggingConfig: { LogFormat: 'JSON' } });
       expect(f.Environment.Variables[AWS_ENV.logLevel]).toBe('info');
     }
   });
