@@ -17,6 +17,7 @@ import { Monitoring } from './constructs/monitoring.js';
 import { Network } from './constructs/network.js';
 import { Query } from './constructs/query.js';
 import { hasRateLimits, RateLimits } from './constructs/rate-limits.js';
+import { Schedules } from './constructs/schedules.js';
 import { Storage } from './constructs/storage.js';
 
 export interface SluiceStackProps extends StackProps {
@@ -42,6 +43,7 @@ export class SluiceStack extends Stack {
   readonly monitoring: Monitoring;
   readonly lambdas: LambdaDefaults;
   readonly rateLimits: RateLimits | undefined;
+  readonly schedules: Schedules;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps) {
     super(scope, id, { description: 'Sluice: HTTPS log ingest, Parquet on S3, SQL on Athena, alerts', ...props });
@@ -121,7 +123,9 @@ export class SluiceStack extends Stack {
       logKey: key,
       logRemovalPolicy,
     });
+    this.schedules = new Schedules(this, 'Schedules');
     this.alerts = new Alerts(this, 'Alerts', {
+      schedules: this.schedules,
       key,
       emails: c.alertEmails,
       slackWebhookSecretName: c.slackWebhookSecretName,
@@ -132,11 +136,12 @@ export class SluiceStack extends Stack {
       tokenSecret: this.query.tokenSecret,
       writerFunction: this.ingest.writerFunction,
     });
-    this.compaction = new Compaction(this, 'Compaction', { lambdas: this.lambdas, storage: this.storage });
+    this.compaction = new Compaction(this, 'Compaction', { lambdas: this.lambdas, storage: this.storage, schedules: this.schedules });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       topic: this.alerts.topic,
       queue: this.ingest.queue,
       deadLetterQueue: this.ingest.deadLetterQueue,
+      scheduleDeadLetterQueue: this.schedules.deadLetterQueue,
       functions: {
         Ingest: this.ingest.ingestFunction,
         Writer: this.ingest.writerFunction,

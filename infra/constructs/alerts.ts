@@ -15,8 +15,7 @@ import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Duration } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
@@ -26,6 +25,7 @@ import { CHANNEL_NOT_CONFIGURED, NOTIFICATION_FAILED } from '../../shared/domain
 import type { AlertRule } from '../../shared/domain/alerts/rules.js';
 import type { Catalog } from './catalog.js';
 import type { LambdaDefaults } from './lambda-defaults.js';
+import type { Schedules } from './schedules.js';
 import type { Storage } from './storage.js';
 
 /** The alert Lambda's entry, relative to the repository root. */
@@ -42,6 +42,7 @@ export interface AlertsProps {
   readonly catalog?: Catalog;
   readonly tokenSecret?: ISecret;
   readonly writerFunction?: LambdaFunction;
+  readonly schedules?: Schedules;
 }
 
 /** The name of the rules file inside a bundle (SLUICE_ALERTS_FILE's default). */
@@ -125,10 +126,13 @@ export class Alerts extends Construct {
       props.catalog.grantQuery(fn);
       props.tokenSecret.grantRead(fn);
       fn.addEnvironment(AWS_ENV.tokenSecretArn, props.tokenSecret.secretArn);
-      new Rule(this, 'EveryMinute', {
+      // A failed evaluation is retried once (state is compare-and-swap, so a retry beside the next run
+      // neither double-fires nor skips a window); one that still fails goes to the dead-letter queue.
+      props.schedules?.run(this, 'EveryMinute', fn, {
         description: 'Sluice: evaluate the alert rules that are due',
         schedule: Schedule.rate(Duration.minutes(1)),
-        targets: [new LambdaFunctionTarget(fn, { retryAttempts: 0 })],
+        retryAttempts: 1,
+        maxEventAge: Duration.minutes(5),
       });
       this.alertFunction = fn;
     }

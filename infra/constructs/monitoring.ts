@@ -14,6 +14,8 @@ export interface MonitoringProps {
   readonly topic: ITopic;
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
+  /** Scheduled runs (compactor, alerts) that failed after their retries. */
+  readonly scheduleDeadLetterQueue?: IQueue | undefined;
   /** By name, e.g. { Ingest: fn, Writer: fn } → IngestErrors, IngestThrottles, … */
   readonly functions: Record<string, IFunction>;
   readonly workGroupName: string;
@@ -65,6 +67,14 @@ export class Monitoring extends Construct {
       0,
       'Queue messages the batch writer could not store after every retry are in the dead-letter queue: their events are not in S3. Inspect them, fix the cause, then redrive.',
     );
+    if (props.scheduleDeadLetterQueue) {
+      alarm(
+        'ScheduleDeadLetterQueueDepth',
+        props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        0,
+        "A scheduled run (the hourly compactor or the alert evaluation) failed after its retries: the message in the schedules dead-letter queue holds the event and, for a failed run, Lambda's error. Compaction catches up on its next run; look at the function's log.",
+      );
+    }
     alarm(
       'QueueAge',
       props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),

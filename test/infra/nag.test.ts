@@ -27,6 +27,7 @@ function acknowledgements(root: IConstruct): { path: string; id: string; reason:
 const EXPECTED = {
   'AwsSolutions-SMG4': ['Api/ApiKeys', 'Query/TokenSecret'],
   'AwsSolutions-DDB3': ['RateLimits/Table'],
+  'AwsSolutions-SQS3': ['Schedules/DeadLetterQueue'],
   'AwsSolutions-IAM5[Resource::*]': [
     'Api/AuthorizerFunctionRole',
     'Compaction/CompactorFunctionRole',
