@@ -533,7 +533,7 @@ describe('operations', () => {
 
   it('sends every alarm, and its recovery, to the alert topic', () => {
     const alarms = Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    expect(alarms).toHaveLength(2 + 5 * 2 + 1); // queue age and DLQ, errors and throttles of 5 Lambdas, Athena
+    expect(alarms).toHaveLength(3 + 5 * 2 + 1); // queue age, DLQ and schedules DLQ, errors and throttles of 5 Lambdas, Athena
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([ref(ids.topic)]);
       expect(a.OKActions).toEqual([ref(ids.topic)]);
