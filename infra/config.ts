@@ -92,6 +92,10 @@ const schema = z
     alarmQueueAgeSeconds: int(60, 1_209_600).default(900),
     /** Alarm when more Athena queries than this fail within 15 minutes (user SQL errors count too). */
     alarmAthenaFailures: int(0, 100_000).default(10),
+    /** Alarm when more than this percent of the API's requests in 15 minutes are 4xx. */
+    alarmApi4xxPercent: int(1, 100).default(25),
+    /** Alarm when the API's p99 latency stays above this many milliseconds for 15 minutes. */
+    alarmApiLatencyMs: int(100, 30_000).default(10_000),
 
     // API.
     apiThrottleRate: int(1, 100_000).default(100),

@@ -154,6 +154,9 @@ export class SluiceStack extends Stack {
       queueAgeSeconds: c.alarmQueueAgeSeconds,
       athenaFailures: c.alarmAthenaFailures,
       notificationFailures: this.alerts.notificationFailures,
+      api: { stage: this.api.stage, accessLogs: this.api.accessLogs },
+      api4xxPercent: c.alarmApi4xxPercent,
+      apiLatencyMs: c.alarmApiLatencyMs,
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });

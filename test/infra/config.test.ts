@@ -46,6 +46,8 @@ describe('stack configuration', () => {
       slackWebhookSecretName: undefined,
       alarmQueueAgeSeconds: 900,
       alarmAthenaFailures: 10,
+      alarmApi4xxPercent: 25,
+      alarmApiLatencyMs: 10000,
       apiThrottleRate: 100,
       apiThrottleBurst: 200,
       authorizerCacheSeconds: 30,

@@ -35,6 +35,8 @@ const CONTEXT = {
   logRetentionDays: '90',
   alarmQueueAgeSeconds: '600',
   alarmAthenaFailures: '3',
+  alarmApi4xxPercent: '40',
+  alarmApiLatencyMs: '8000',
 };
 
 type Synth = ReturnType<typeof synthSluice>;
@@ -531,9 +533,30 @@ describe('operations', () => {
     });
   });
 
+  it('alarms on the API: any 5xx, the 4xx share, p99 latency (from config), and authorizer failures counted from the access logs', () => {
+    const alarms = Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const apiId = only(s.template, 'AWS::ApiGatewayV2::Api').id;
+    const onStage = (name: string) =>
+      alarms.find((a) => a.MetricName === name && JSON.stringify(a.Dimensions).includes(apiId) && JSON.stringify(a.Dimensions).includes('$default'));
+    expect(onStage('5xx')).toMatchObject({ Statistic: 'Sum', Threshold: 0, Period: 300 });
+    expect(onStage('Latency')).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 8000, EvaluationPeriods: 3 });
+    const rate = alarms.find((a) => a.Metrics?.some((m: any) => String(m.Expression ?? '').includes('100 * errors / requests')))!;
+    expect(rate.Threshold).toBe(40);
+    expect(rate.Metrics.find((m: any) => m.Expression).Expression).toBe('IF(requests >= 20, 100 * errors / requests, 0)');
+    expect(
+      rate.Metrics.map((m: any) => m.MetricStat?.Metric.MetricName)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['4xx', 'Count']);
+    const filter = only(s.template, 'AWS::Logs::MetricFilter', 'MonitoringAuthorizerErrors').Properties;
+    expect(filter.LogGroupName).toEqual(ref(only(s.template, 'AWS::Logs::LogGroup', 'ApiAccessLogs').id));
+    expect(filter.FilterPattern).toBe('{ ($.authorizerError = "*") && ($.authorizerError != "-") && ($.authorizerError != "") }');
+    expect(alarms.find((a) => a.MetricName === 'ApiAuthorizerErrors')).toMatchObject({ Namespace: 'Sluice', Threshold: 0 });
+  });
+
   it('sends every alarm, and its recovery, to the alert topic', () => {
     const alarms = Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    expect(alarms).toHaveLength(3 + 5 * 2 + 1); // queue age, DLQ and schedules DLQ, errors and throttles of 5 Lambdas, Athena
+    expect(alarms).toHaveLength(3 + 5 * 2 + 1 + 4); // queue age, DLQ and schedules DLQ, errors and throttles of 5 Lambdas, Athena, API (4)
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([ref(ids.topic)]);
       expect(a.OKActions).toEqual([ref(ids.topic)]);
