@@ -22,9 +22,8 @@ const hasCfnLint = spawnSync('cfn-lint', ['--version'], { stdio: 'ignore', timeo
 const ACCEPTED: { rule: string; message: RegExp; reason: string }[] = [
   {
     rule: 'W3005',
-    // Only a function's DependsOn on its own role (…Function… → …FunctionRole… / …ProviderRole…).
-    message:
-      /^'(\w+?)(Function|Provider)Role[0-9A-F]{8}' dependency already enforced by a 'GetAtt' at 'Resources\/\1(Function|Provider)\w*\/Properties\/Role'$/,
+    // Only a function's DependsOn on its own role (…Function → …FunctionRole…, CDK's providers → their …ServiceRole…).
+    message: /^'(\w+?)(?:Function|Provider)?(?:Service)?Role[0-9A-F]{8}' dependency already enforced by a 'GetAtt' at 'Resources\/\1\w*\/Properties\/Role'$/,
     reason:
       'aws-cdk-lib writes a DependsOn on the role into every Lambda function it generates (so the role exists before the function), which the GetAtt of the role already implies: redundant, harmless to CloudFormation, and written by CDK rather than by Sluice.',
   },

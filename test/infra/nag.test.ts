@@ -28,11 +28,14 @@ const EXPECTED = {
   'AwsSolutions-SMG4': ['Api/ApiKeys', 'Query/TokenSecret'],
   'AwsSolutions-DDB3': ['RateLimits/Table'],
   'AwsSolutions-SQS3': ['Schedules/DeadLetterQueue'],
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': ['AWS679f53fac002430cb0da5b7982bd2287'],
   'AwsSolutions-IAM5[Resource::*]': [
     'Api/AuthorizerFunctionRole',
     'Compaction/CompactorFunctionRole',
     'Ingest/IngestFunctionRole',
     'Ingest/WriterFunctionRole',
+    'Network/DynamoDbPrefixList',
+    'Network/S3PrefixList',
     'Query/QueryFunctionRole',
   ],
   'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': [

@@ -13,7 +13,7 @@ import { INTERFACE_ENDPOINTS } from '../../infra/constructs/network.js';
 import { AWS_ENV } from '../../shared/config/env.js';
 import { GLUE_TABLE_NAME, glueColumns, gluePartitionKeys, partitionProjectionParameters } from '../../shared/domain/glue-schema.js';
 import { ROUTES } from '../../shared/domain/routes.js';
-import { only, resourcesOf, synthSluice } from '../helpers/infra.js';
+import { only, resourcesOf, sluiceFunctions, synthSluice } from '../helpers/infra.js';
 
 const CONTEXT = {
   eventsTransitionDays: '45',
@@ -66,7 +66,7 @@ function flat(value: unknown): unknown {
 
 /** Every statement of the inline policies attached to the role of a function. */
 function statementsOf(fnLogicalId: string): { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown }[] {
-  const fn = resourcesOf(s.template, 'AWS::Lambda::Function')[fnLogicalId]!;
+  const fn = sluiceFunctions(s.template)[fnLogicalId]!;
   const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
   return Object.values(resourcesOf(s.template, 'AWS::IAM::Policy'))
     .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
@@ -232,7 +232,7 @@ describe('ingest', () => {
   });
 
   it('gives the queue a visibility timeout of at least six times the writer timeout', () => {
-    const writer = resourcesOf(s.template, 'AWS::Lambda::Function')[fnId('IngestWriterFunction')]!.Properties;
+    const writer = sluiceFunctions(s.template)[fnId('IngestWriterFunction')]!.Properties;
     expect(writer.Timeout).toBe(100);
     expect(resourcesOf(s.template, 'AWS::SQS::Queue')[ids.queue]!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * writer.Timeout);
   });
@@ -258,7 +258,7 @@ describe('ingest', () => {
       TimeToLiveSpecification: { AttributeName: 'expires', Enabled: true },
     });
     expect(table.DeletionPolicy).toBe('Delete');
-    const fns = resourcesOf(s.template, 'AWS::Lambda::Function');
+    const fns = sluiceFunctions(s.template);
     const withTable = Object.entries(fns)
       .filter(([, f]) => f.Properties.Environment.Variables[AWS_ENV.rateLimitTableArn])
       .map(([id]) => id)
@@ -275,13 +275,12 @@ describe('ingest', () => {
   it('makes no rate-limit table when the limits are off ({})', () => {
     const off = synthSluice({ context: { tenantRateLimits: '{}' } });
     off.template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
-    for (const f of Object.values(resourcesOf(off.template, 'AWS::Lambda::Function')))
-      expect(f.Properties.Environment.Variables).not.toHaveProperty(AWS_ENV.rateLimits);
+    for (const f of Object.values(sluiceFunctions(off.template))) expect(f.Properties.Environment.Variables).not.toHaveProperty(AWS_ENV.rateLimits);
   });
 
   it('lets the ingest Lambda send to the queue (named through AWS_ENV) and nothing of S3', () => {
     const id = fnId('IngestIngestFunction');
-    const fn = resourcesOf(s.template, 'AWS::Lambda::Function')[id]!.Properties;
+    const fn = sluiceFunctions(s.template)[id]!.Properties;
     expect(fn.Environment.Variables[AWS_ENV.queueUrl]).toEqual(ref(ids.queue));
     const statements = statementsOf(id);
     expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:SendMessage']), Resource: arnOf(ids.queue) }));
@@ -290,7 +289,7 @@ describe('ingest', () => {
 
   it('lets the writer consume the queue and write only events/ and receipts/ of the bucket', () => {
     const id = fnId('IngestWriterFunction');
-    const fn = resourcesOf(s.template, 'AWS::Lambda::Function')[id]!.Properties;
+    const fn = sluiceFunctions(s.template)[id]!.Properties;
     expect(fn.Environment.Variables[AWS_ENV.bucket]).toEqual(ref(ids.bucket));
     const statements = statementsOf(id);
     expect(statements).toContainEqual(
@@ -304,7 +303,7 @@ describe('ingest', () => {
 describe('query', () => {
   it('runs queries in its workgroup over the events table only (named through AWS_ENV)', () => {
     const id = fnId('QueryQueryFunction');
-    const env = resourcesOf(s.template, 'AWS::Lambda::Function')[id]!.Properties.Environment.Variables;
+    const env = sluiceFunctions(s.template)[id]!.Properties.Environment.Variables;
     expect(env).toMatchObject({
       [AWS_ENV.workgroup]: 'Sluice',
       [AWS_ENV.database]: 'sluice',
@@ -417,7 +416,7 @@ describe('api', () => {
     expect(secret.Properties).toMatchObject({ SecretString: EMPTY_KEYS_SECRET, KmsKeyId: arnOf(ids.key) });
     expect(JSON.parse(EMPTY_KEYS_SECRET)).toEqual({ keys: [] });
     const authorizer = fnId('ApiAuthorizerFunction');
-    expect(resourcesOf(s.template, 'AWS::Lambda::Function')[authorizer]!.Properties.Environment.Variables[AWS_ENV.keysSecretArn]).toEqual(ref(secret.id));
+    expect(sluiceFunctions(s.template)[authorizer]!.Properties.Environment.Variables[AWS_ENV.keysSecretArn]).toEqual(ref(secret.id));
     const readers = Object.values(resourcesOf(s.template, 'AWS::IAM::Policy')).filter((p) =>
       p.Properties.PolicyDocument.Statement.some((st: { Resource: unknown }) => JSON.stringify(st.Resource) === JSON.stringify(ref(secret.id))),
     );
@@ -448,7 +447,7 @@ describe('network', () => {
   it('puts every Lambda in the private subnets with the Lambda security group', () => {
     const subnets = Object.keys(resourcesOf(s.template, 'AWS::EC2::Subnet')).sort();
     const sg = only(s.template, 'AWS::EC2::SecurityGroup', 'NetworkLambdaSecurityGroup').id;
-    for (const fn of Object.values(resourcesOf(s.template, 'AWS::Lambda::Function'))) {
+    for (const fn of Object.values(sluiceFunctions(s.template))) {
       expect(fn.Properties.VpcConfig.SubnetIds.map((r: { Ref: string }) => r.Ref).sort()).toEqual(subnets);
       expect(fn.Properties.VpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [sg, 'GroupId'] }]);
     }
@@ -480,6 +479,36 @@ describe('network', () => {
       ToPort: 443,
     });
     expect(resourcesOf(s.template, 'AWS::EC2::SecurityGroup')[endpointSg]!.Properties.SecurityGroupIngress).toBeUndefined();
+  });
+
+  it('lets the Lambdas send only HTTPS, and only to the interface endpoints and the S3 and DynamoDB prefix lists (issue 13)', () => {
+    const lambdaSg = only(s.template, 'AWS::EC2::SecurityGroup', 'NetworkLambdaSecurityGroup');
+    const endpointSg = only(s.template, 'AWS::EC2::SecurityGroup', 'NetworkEndpointSecurityGroup').id;
+    const inline = lambdaSg.Properties.SecurityGroupEgress as Record<string, any>[];
+    const lookups = ['NetworkS3PrefixList', 'NetworkDynamoDbPrefixList'].map((p) => only(s.template, 'Custom::AWS', p));
+    // Inline (so EC2's default allow-all egress is replaced), exactly the two prefix lists.
+    expect(inline.map((r) => ({ ...r, Description: undefined }))).toEqual(
+      lookups.map((l) => ({
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        DestinationPrefixListId: { 'Fn::GetAtt': [l.id, 'PrefixLists.0.PrefixListId'] },
+        Description: undefined,
+      })),
+    );
+    // and the interface endpoints' security group, as its own rule (the only other egress rule of the stack).
+    expect(only(s.template, 'AWS::EC2::SecurityGroupEgress').Properties).toMatchObject({
+      GroupId: { 'Fn::GetAtt': [lambdaSg.id, 'GroupId'] },
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [endpointSg, 'GroupId'] },
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
+    });
+    // Each lookup asks EC2 for the AWS-managed list of its service in the stack's region.
+    const creates = lookups.map((l) => String(flat(l.Properties.Create)));
+    expect(creates[0]).toContain('com.amazonaws.<AWS::Region>.s3');
+    expect(creates[1]).toContain('com.amazonaws.<AWS::Region>.dynamodb');
+    for (const c of creates) expect(c).toContain('describeManagedPrefixLists');
   });
 });
 
@@ -603,7 +632,7 @@ describe('lambdas', () => {
       .map(Number)
       .sort((a, b) => b - a)[0];
     expect(LAMBDA_RUNTIME.name).toBe(`nodejs${newest}.x`);
-    const fns = Object.values(resourcesOf(s.template, 'AWS::Lambda::Function')).map((f) => f.Properties);
+    const fns = Object.values(sluiceFunctions(s.template)).map((f) => f.Properties);
     expect(fns).toHaveLength(5);
     for (const f of fns) {
       expect(f).toMatchObject({ Runtime: LAMBDA_RUNTIME.name, Architectures: ['arm64'], Handler: 'index.handler', LoggingConfig: { LogFormat: 'JSON' } });
@@ -612,8 +641,10 @@ describe('lambdas', () => {
   });
 
   it('each have a role of their own that writes only to their log group (no AWS managed policies)', () => {
-    for (const role of Object.values(resourcesOf(s.template, 'AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    for (const [id, fn] of Object.entries(resourcesOf(s.template, 'AWS::Lambda::Function'))) {
+    const roles = resourcesOf(s.template, 'AWS::IAM::Role');
+    for (const fn of Object.values(sluiceFunctions(s.template)))
+      expect(roles[fn.Properties.Role['Fn::GetAtt'][0]]!.Properties.ManagedPolicyArns).toBeUndefined();
+    for (const [id, fn] of Object.entries(sluiceFunctions(s.template))) {
       const logs = statementsOf(id).filter((st) => actionsOf(st).some((a) => a.startsWith('logs:')));
       expect(logs.map((st) => st.Resource)).toEqual([arnOf((fn.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref)]);
     }
@@ -621,7 +652,7 @@ describe('lambdas', () => {
 
   it('read only variables named in AWS_ENV', () => {
     const names = new Set<string>(Object.values(AWS_ENV));
-    for (const fn of Object.values(resourcesOf(s.template, 'AWS::Lambda::Function'))) {
+    for (const fn of Object.values(sluiceFunctions(s.template))) {
       for (const name of Object.keys(fn.Properties.Environment.Variables)) expect(names).toContain(name);
     }
   });
