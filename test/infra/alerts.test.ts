@@ -53,7 +53,9 @@ describe('alerts with a rules file', () => {
       const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description.source) } }));
       return resolve((fn as { Properties: { LoggingConfig: { LogGroup: unknown } } }).Properties.LoggingConfig.LogGroup);
     };
-    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).map((f) => (f as { Properties: Record<string, any> }).Properties);
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter'))
+      .map((f) => (f as { Properties: Record<string, any> }).Properties)
+      .filter((f) => f.MetricTransformations[0].MetricName === 'AlertNotificationFailures');
     expect(filters.map((f) => f.LogGroupName).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
       [logGroupOf(/batch writer/), logGroupOf(/alert rules/)].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
     );
