@@ -4,6 +4,7 @@
  * a bad value fails with the key's name, what it must be, and what it got.
  */
 import * as z from 'zod';
+import { rateLimitsSchema } from '../shared/domain/rate-limits.js';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -75,6 +76,8 @@ const schema = z
      * receive, one per visibility timeout (6 × writerTimeoutSeconds): 30 × 12 min rides out ~6 h of outage.
      */
     dlqMaxReceiveCount: int(1, 1000).default(30),
+    /** Batch-writer invocations at once (the SQS event source's maximum concurrency): a backlog cannot take the account's concurrency. */
+    writerMaxConcurrency: int(2, 1000).default(10),
 
     // Alerts.
     alertEmails: list(z.email({ error: 'each must be an email address' })).default([]),
@@ -89,11 +92,29 @@ const schema = z
     alarmQueueAgeSeconds: int(60, 1_209_600).default(900),
     /** Alarm when more Athena queries than this fail within 15 minutes (user SQL errors count too). */
     alarmAthenaFailures: int(0, 100_000).default(10),
+    /** Alarm when more than this percent of the API's requests in 15 minutes are 4xx. */
+    alarmApi4xxPercent: int(1, 100).default(25),
+    /** Alarm when the API's p99 latency stays above this many milliseconds for 15 minutes. */
+    alarmApiLatencyMs: int(100, 30_000).default(10_000),
 
     // API.
     apiThrottleRate: int(1, 100_000).default(100),
     apiThrottleBurst: int(1, 100_000).default(200),
     authorizerCacheSeconds: int(0, 3600).default(30),
+    /**
+     * Per-tenant request rate limits, enforced by the ingest and query Lambdas against a DynamoDB table:
+     * `default` for every tenant, `tenants` for each one named. `{}` turns them off (no table).
+     */
+    tenantRateLimits: z
+      .preprocess((v) => {
+        if (typeof v !== 'string') return v;
+        try {
+          return JSON.parse(v) as unknown;
+        } catch {
+          return v;
+        }
+      }, rateLimitsSchema)
+      .default({ default: { rate: 50, burst: 100 }, tenants: {} }),
 
     // Operations.
     logRetentionDays: int(1, 3653)
@@ -126,6 +147,10 @@ const schema = z
     if (c.writerBatchSize > 10 && c.writerBatchWindowSeconds < 1)
       issue('writerBatchWindowSeconds', 'must be at least 1 when writerBatchSize is over 10 (an SQS event source rule)');
     if (c.apiThrottleBurst < c.apiThrottleRate) issue('apiThrottleBurst', `must be at least apiThrottleRate (${c.apiThrottleRate})`);
+    for (const [who, limit] of [['default', c.tenantRateLimits.default] as const, ...Object.entries(c.tenantRateLimits.tenants)]) {
+      if (limit && limit.rate > c.apiThrottleRate)
+        issue('tenantRateLimits', `${who}: rate ${limit.rate} is above apiThrottleRate (${c.apiThrottleRate}), which the whole API shares`);
+    }
   });
 
 export type SluiceConfig = z.output<typeof schema>;

@@ -16,6 +16,8 @@ import { LambdaDefaults } from './constructs/lambda-defaults.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Network } from './constructs/network.js';
 import { Query } from './constructs/query.js';
+import { hasRateLimits, RateLimits } from './constructs/rate-limits.js';
+import { Schedules } from './constructs/schedules.js';
 import { Storage } from './constructs/storage.js';
 
 export interface SluiceStackProps extends StackProps {
@@ -40,6 +42,8 @@ export class SluiceStack extends Stack {
   readonly compaction: Compaction;
   readonly monitoring: Monitoring;
   readonly lambdas: LambdaDefaults;
+  readonly rateLimits: RateLimits | undefined;
+  readonly schedules: Schedules;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps) {
     super(scope, id, { description: 'Sluice: HTTPS log ingest, Parquet on S3, SQL on Athena, alerts', ...props });
@@ -49,6 +53,17 @@ export class SluiceStack extends Stack {
     const logRemovalPolicy = RemovalPolicy.DESTROY;
     Tags.of(this).add('app', 'sluice');
 
+    this.storage = new Storage(this, 'Storage', {
+      keyAlias: `alias/${c.stackName}`,
+      eventsTransitionDays: c.eventsTransitionDays,
+      eventsTransitionStorageClass: c.eventsTransitionStorageClass,
+      eventsExpireDays: c.eventsExpireDays,
+      receiptsExpireDays: c.receiptsExpireDays,
+      athenaResultsExpireDays: c.athenaResultsExpireDays,
+      removalPolicy: c.removalPolicy,
+    });
+    // First: its key also encrypts every log group (Lambdas, API access logs, flow logs).
+    const key = this.storage.key;
     this.network = new Network(this, 'Network', {
       existing: c.vpcId
         ? {
@@ -61,6 +76,7 @@ export class SluiceStack extends Stack {
       createEndpoints: c.createVpcEndpoints,
       egress: c.slackWebhookSecretName !== undefined,
       logRetention,
+      logKey: key,
       logRemovalPolicy,
     });
     this.lambdas = new LambdaDefaults(this, 'LambdaDefaults', {
@@ -69,19 +85,10 @@ export class SluiceStack extends Stack {
       vpcSubnets: this.network.lambdaSubnets,
       securityGroup: this.network.lambdaSecurityGroup,
       logRetention,
+      logKey: key,
       logRemovalPolicy,
       logLevel: c.logLevel,
     });
-    this.storage = new Storage(this, 'Storage', {
-      keyAlias: `alias/${c.stackName}`,
-      eventsTransitionDays: c.eventsTransitionDays,
-      eventsTransitionStorageClass: c.eventsTransitionStorageClass,
-      eventsExpireDays: c.eventsExpireDays,
-      receiptsExpireDays: c.receiptsExpireDays,
-      athenaResultsExpireDays: c.athenaResultsExpireDays,
-      removalPolicy: c.removalPolicy,
-    });
-    const key = this.storage.key;
     this.catalog = new Catalog(this, 'Catalog', {
       bucket: this.storage.bucket,
       key,
@@ -100,8 +107,11 @@ export class SluiceStack extends Stack {
       writerBatchWindowSeconds: c.writerBatchWindowSeconds,
       writerTimeoutSeconds: c.writerTimeoutSeconds,
       dlqMaxReceiveCount: c.dlqMaxReceiveCount,
+      writerMaxConcurrency: c.writerMaxConcurrency,
     });
     this.query = new Query(this, 'Query', { lambdas: this.lambdas, storage: this.storage, catalog: this.catalog, key });
+    this.rateLimits = hasRateLimits(c.tenantRateLimits) ? new RateLimits(this, 'RateLimits', { limits: c.tenantRateLimits }) : undefined;
+    for (const fn of [this.ingest.ingestFunction, this.query.queryFunction]) this.rateLimits?.grantTake(fn);
     this.api = new Api(this, 'Api', {
       lambdas: this.lambdas,
       key,
@@ -110,9 +120,12 @@ export class SluiceStack extends Stack {
       throttleBurst: c.apiThrottleBurst,
       authorizerCacheSeconds: c.authorizerCacheSeconds,
       logRetention,
+      logKey: key,
       logRemovalPolicy,
     });
+    this.schedules = new Schedules(this, 'Schedules');
     this.alerts = new Alerts(this, 'Alerts', {
+      schedules: this.schedules,
       key,
       emails: c.alertEmails,
       slackWebhookSecretName: c.slackWebhookSecretName,
@@ -123,11 +136,12 @@ export class SluiceStack extends Stack {
       tokenSecret: this.query.tokenSecret,
       writerFunction: this.ingest.writerFunction,
     });
-    this.compaction = new Compaction(this, 'Compaction', { lambdas: this.lambdas, storage: this.storage });
+    this.compaction = new Compaction(this, 'Compaction', { lambdas: this.lambdas, storage: this.storage, schedules: this.schedules });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       topic: this.alerts.topic,
       queue: this.ingest.queue,
       deadLetterQueue: this.ingest.deadLetterQueue,
+      scheduleDeadLetterQueue: this.schedules.deadLetterQueue,
       functions: {
         Ingest: this.ingest.ingestFunction,
         Writer: this.ingest.writerFunction,
@@ -139,6 +153,10 @@ export class SluiceStack extends Stack {
       workGroupName: this.catalog.workGroupName,
       queueAgeSeconds: c.alarmQueueAgeSeconds,
       athenaFailures: c.alarmAthenaFailures,
+      notificationFailures: this.alerts.notificationFailures,
+      api: { stage: this.api.stage, accessLogs: this.api.accessLogs },
+      api4xxPercent: c.alarmApi4xxPercent,
+      apiLatencyMs: c.alarmApiLatencyMs,
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });

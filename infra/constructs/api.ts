@@ -37,6 +37,8 @@ export interface ApiProps {
   readonly authorizerCacheSeconds: number;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** Encrypts the access logs. */
+  readonly logKey: IKey;
 }
 
 export class Api extends Construct {
@@ -90,7 +92,7 @@ export class Api extends Construct {
       this.httpApi.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration: integrations[route.target], authorizer });
     }
 
-    this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+    this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy, encryptionKey: props.logKey });
     this.stage = this.httpApi.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,

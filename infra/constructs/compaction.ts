@@ -3,11 +3,11 @@
  * hour into large ones (shared/services/compaction/). It reads, puts and deletes under events/ only.
  */
 import { Duration } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { PARQUET_WASM, type LambdaDefaults } from './lambda-defaults.js';
+import type { Schedules } from './schedules.js';
 import type { Storage } from './storage.js';
 
 /** The compactor Lambda's entry, relative to the repository root. */
@@ -16,6 +16,7 @@ export const COMPACTOR_ENTRY = 'lambdas/compactor/compact.handler.ts';
 export interface CompactionProps {
   readonly lambdas: LambdaDefaults;
   readonly storage: Storage;
+  readonly schedules: Schedules;
 }
 
 export class Compaction extends Construct {
@@ -30,14 +31,16 @@ export class Compaction extends Construct {
       // cached between slices (up to 512 MB), one slice of 200,000 events, 8 bytes per event of ts values.
       memorySize: 4096,
       timeout: Duration.minutes(15),
-      nodeModules: [PARQUET_WASM],
+      copiedPackages: [PARQUET_WASM],
     });
     props.storage.grantCompact(this.compactorFunction);
-    new Rule(this, 'EveryHour', {
+    // A failed run is retried (twice, within the hour: the job protocol makes a rerun safe); one that
+    // still fails goes to the schedules' dead-letter queue and raises an alarm.
+    props.schedules.run(this, 'EveryHour', this.compactorFunction, {
       description: 'Sluice: compact the closed hours',
       schedule: Schedule.rate(Duration.hours(1)),
-      // A failed run is not retried by EventBridge: the next hourly run finishes what it left behind.
-      targets: [new LambdaFunctionTarget(this.compactorFunction, { retryAttempts: 0 })],
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
     });
   }
 }

@@ -33,6 +33,8 @@ export interface IngestProps {
   readonly writerBatchWindowSeconds: number;
   readonly writerTimeoutSeconds: number;
   readonly dlqMaxReceiveCount: number;
+  /** Batch-writer invocations at once (the event source's maximum concurrency). */
+  readonly writerMaxConcurrency: number;
 }
 
 export class Ingest extends Construct {
@@ -68,7 +70,7 @@ export class Ingest extends Construct {
       description: 'Sluice batch writer: queue messages to Parquet files on S3',
       memorySize: 2048,
       timeout: Duration.seconds(props.writerTimeoutSeconds),
-      nodeModules: [PARQUET_WASM],
+      copiedPackages: [PARQUET_WASM],
       ...(props.writerCopyFiles ? { copyFiles: props.writerCopyFiles } : {}),
     });
     props.storage.grantWriteEvents(this.writerFunction);
@@ -77,6 +79,8 @@ export class Ingest extends Construct {
         batchSize: props.writerBatchSize,
         maxBatchingWindow: props.writerBatchWindowSeconds > 0 ? Duration.seconds(props.writerBatchWindowSeconds) : undefined,
         reportBatchItemFailures: true,
+        // A backlog scales the writer up to this many invocations, not to the account's whole concurrency.
+        maxConcurrency: props.writerMaxConcurrency,
       }),
     );
   }

@@ -1,12 +1,14 @@
 /**
- * The one place every Sluice Lambda's defaults live: Node.js 22 on arm64, an ESM bundle built by the local
- * esbuild (a devDependency, so no Docker), the VPC placement, a log group with retention, and the Lambda
+ * The one place every Sluice Lambda's defaults live: Node.js 24 on arm64, an ESM bundle built by the local
+ * esbuild (a devDependency, so no Docker, and no npm run: synth works offline), the VPC placement, a log group with retention, and the Lambda
  * environment named through AWS_ENV (never a hard-coded variable name).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -30,19 +32,47 @@ export const VPC_ENI_ACTIONS = [
   'ec2:UnassignPrivateIpAddresses',
 ];
 
-export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
+/** The newest Node.js runtime aws-cdk-lib offers (checked by test/infra/stack.test.ts), and the bundles' target. */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+export const BUNDLE_TARGET = 'node24';
 
-/** parquet-wasm reads its .wasm file from beside its own JS, so it is installed next to the bundle, not bundled. */
+/** parquet-wasm reads its .wasm file from beside its own JS, so it is copied next to the bundle, not bundled. */
 export const PARQUET_WASM = 'parquet-wasm';
 
+/**
+ * Packages kept out of a bundle and copied beside it from the repository's node_modules, with the files a
+ * Lambda needs of each: its package.json (Node resolves the import through its "exports"), the build Node
+ * loads, and the licences. No `npm ci` runs, so synth needs no registry, and no lock file is shipped.
+ */
+export const COPIED_PACKAGES: Readonly<Record<string, readonly string[]>> = {
+  // Three builds of the same 5 MB .wasm ship in the package; Node's "exports" condition loads node/.
+  [PARQUET_WASM]: ['package.json', 'node', 'LICENSE_MIT', 'LICENSE_APACHE'],
+};
+
+/** The shell commands that copy a package's files (COPIED_PACKAGES) from node_modules into a bundle's node_modules. */
+export function copyPackageCommands(projectRoot: string, name: string, outputDir: string): string[] {
+  const files = COPIED_PACKAGES[name];
+  if (!files) throw new Error(`${name} is not in COPIED_PACKAGES: say which of its files a Lambda needs`);
+  const from = join(projectRoot, 'node_modules', name);
+  const pkg = join(from, 'package.json');
+  if (!existsSync(pkg)) throw new Error(`${pkg} is missing: run npm ci in ${projectRoot} before synth`);
+  // Copied on its own, a package must not need others (they would be missing at run time).
+  const deps = Object.keys((JSON.parse(readFileSync(pkg, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  if (deps.length > 0) throw new Error(`${name} depends on ${deps.join(', ')}: copying it beside a bundle would leave those out`);
+  const to = join(outputDir, 'node_modules', name);
+  return [`mkdir -p "${to}"`, ...files.map((f) => `cp -R "${join(from, f)}" "${join(to, f)}"`)];
+}
+
 export interface LambdaDefaultsProps {
-  /** The repository root: entries, package.json and the lock file are under it. */
+  /** The repository root: entries, package.json, the lock file and node_modules are under it. */
   readonly projectRoot: string;
   readonly vpc: IVpc;
   readonly vpcSubnets: SubnetSelection;
   readonly securityGroup: ISecurityGroup;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** Encrypts every function's log group. */
+  readonly logKey?: IKey | undefined;
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -54,8 +84,8 @@ export interface SluiceFunctionProps {
   readonly timeout: Duration;
   /** Settings by AWS_ENV key; the variable names come from AWS_ENV. */
   readonly environment?: Partial<Record<AwsSetting, string>>;
-  /** Packages installed beside the bundle instead of bundled (e.g. parquet-wasm). */
-  readonly nodeModules?: readonly string[];
+  /** Packages copied beside the bundle from node_modules instead of bundled (COPIED_PACKAGES, e.g. parquet-wasm). */
+  readonly copiedPackages?: readonly string[];
   /** Files copied into the bundle: absolute source path → name beside index.mjs (the alert rules file). */
   readonly copyFiles?: Readonly<Record<string, string>>;
 }
@@ -76,10 +106,11 @@ export class LambdaDefaults extends Construct {
     const { projectRoot } = this.props;
     // A function that reaches parquet-wasm must list it here: bundled, it fails at cold start (ENOENT on
     // its .wasm). test/infra/bundles.test.ts loads every bundle and checks no other bundle contains it.
-    const nodeModules = [...(fn.nodeModules ?? [])];
+    const copiedPackages = [...(fn.copiedPackages ?? [])];
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: this.props.logRetention,
       removalPolicy: this.props.logRemovalPolicy,
+      ...(this.props.logKey ? { encryptionKey: this.props.logKey } : {}),
     });
     // Its own role instead of the AWS managed policies: logs go only to the function's own log group.
     const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Sluice ${id}` });
@@ -113,7 +144,7 @@ export class LambdaDefaults extends Construct {
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: BUNDLE_TARGET,
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         minify: true,
@@ -122,34 +153,19 @@ export class LambdaDefaults extends Construct {
         // The SDK version in package-lock.json, not whichever the runtime happens to carry.
         bundleAwsSDK: true,
         forceDockerBundling: false,
-        // Only when there are some: an empty list would still run `npm ci` for nothing.
-        nodeModules: nodeModules.length > 0 ? nodeModules : undefined,
-        // `npm ci` for nodeModules: from npm's cache, no audit/fund calls, so synth works without a network
-        // once `npm ci` has run in the repository.
-        environment: {
-          npm_config_prefer_offline: 'true',
-          npm_config_audit: 'false',
-          npm_config_fund: 'false',
-          npm_config_update_notifier: 'false',
-        },
+        // Left out of the bundle and copied beside it after bundling (not nodeModules: that runs `npm ci`
+        // in the asset folder, which needs the registry and ships the lock file).
+        externalModules: copiedPackages.length > 0 ? copiedPackages : undefined,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          // parquet-wasm ships three builds of the same 5 MB .wasm; Node loads only node/.
           afterBundling: (_in: string, outputDir: string) => [
-            ...(nodeModules.includes(PARQUET_WASM)
-              ? [`rm -rf "${join(outputDir, 'node_modules', PARQUET_WASM, 'bundler')}" "${join(outputDir, 'node_modules', PARQUET_WASM, 'esm')}"`]
-              : []),
+            ...copiedPackages.flatMap((name) => copyPackageCommands(projectRoot, name, outputDir)),
             ...Object.entries(fn.copyFiles ?? {}).map(([from, to]) => `cp "${from}" "${join(outputDir, to)}"`),
           ],
         },
       },
     });
-    acknowledge(
-      f,
-      'AwsSolutions-L1',
-      'DESIGN.md fixes the Lambda runtime at Node.js 22: the bundles target node22 and the pinned dependencies are chosen and tested for Node 20/22; moving to a newer runtime is a deliberate upgrade, not a side effect of a cdk-nag release.',
-    );
     this.functions.push(f);
     return f;
   }

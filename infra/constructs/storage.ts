@@ -3,7 +3,7 @@
  * tiers for events/ (Meniscus's short-term then long-term storage), short lives for receipts/ and Athena's
  * results (athena-results/), and server access logs in a second bucket.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -37,7 +37,7 @@ const STORAGE_CLASS = {
 } as const;
 
 export class Storage extends Construct {
-  /** Encrypts the bucket, the queues, the topic, the secrets and Athena's results. */
+  /** Encrypts the bucket, the queues, the topic, the secrets, Athena's results and the log groups. */
   readonly key: IKey;
   readonly bucket: IBucket;
   readonly accessLogsBucket: IBucket;
@@ -61,6 +61,26 @@ export class Storage extends Construct {
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    // CloudWatch Logs encrypts every Sluice log group with this key (Lambdas, API access logs, VPC flow
+    // logs), for log groups of this account and region only.
+    const stack = Stack.of(this);
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
       }),
     );
     this.key = key;

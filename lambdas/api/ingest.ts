@@ -1,8 +1,9 @@
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { ROUTES, routeKeyOf, type IngestProtocol } from '../../shared/domain/routes.js';
 import type { Logger } from '../../shared/ports/logger.js';
+import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
 import type { IngestService } from '../../shared/services/ingest.js';
-import { errorResponse, principalOf, requireScope, type ApiHandler } from '../runtime/api-gateway.js';
+import { errorResponse, principalOf, requireScope, takeRequest, type ApiHandler } from '../runtime/api-gateway.js';
 import { elasticsearchBulk, elasticsearchInfo } from './protocols/elasticsearch.js';
 import { gelf } from './protocols/gelf.js';
 import { logs } from './protocols/logs.js';
@@ -16,6 +17,8 @@ export interface IngestHandlerDeps {
   ingest: IngestService;
   logger: Logger;
   maxBodyBytes: number;
+  /** Per-tenant request rate limits (AWS: DynamoDB); absent: none. */
+  limiter?: RateLimiter | undefined;
 }
 
 /** One handler per protocol an ingest route names in ROUTES (shared/domain/routes.ts). */
@@ -40,7 +43,7 @@ const BY_ROUTE_KEY = new Map(ROUTES.flatMap((r) => (r.target === 'ingest' ? [[ro
  * Elasticsearch bulk, Splunk HEC, Loki, GELF, Proton). The route's protocol decodes the request into
  * records, and shapes the reply, errors included, the way its clients expect.
  */
-export function makeIngestHandler({ ingest, logger, maxBodyBytes }: IngestHandlerDeps): ApiHandler {
+export function makeIngestHandler({ ingest, logger, maxBodyBytes, limiter }: IngestHandlerDeps): ApiHandler {
   return async (event) => {
     // An event without a route key (a direct invocation) is the generic endpoint.
     const protocol = BY_ROUTE_KEY.get(event.routeKey ?? 'POST /v1/logs');
@@ -48,6 +51,7 @@ export function makeIngestHandler({ ingest, logger, maxBodyBytes }: IngestHandle
       if (!protocol) throw new NotFoundError(`no ingest route ${event.routeKey}`);
       const principal = principalOf(event);
       requireScope(principal, 'ingest');
+      await takeRequest(limiter, principal);
       return await protocol.handle({ event, principal, ingest, maxBodyBytes });
     } catch (err) {
       const reply = errorResponse(err, logger, event.requestContext?.requestId);

@@ -1,14 +1,17 @@
 import * as z from 'zod';
 import { BadRequestError, NotFoundError } from '../../shared/domain/errors.js';
 import type { Logger } from '../../shared/ports/logger.js';
+import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
 import type { QueryService } from '../../shared/services/query.js';
 import type { ReceiptService } from '../../shared/services/receipts.js';
-import { json, principalOf, requireScope, withErrors, type ApiEvent, type ApiHandler } from '../runtime/api-gateway.js';
+import { json, principalOf, requireScope, takeRequest, withErrors, type ApiEvent, type ApiHandler } from '../runtime/api-gateway.js';
 
 export interface QueryHandlerDeps {
   queries: QueryService;
   receipts: ReceiptService;
   logger: Logger;
+  /** Per-tenant request rate limits (AWS: DynamoDB); absent: none. */
+  limiter?: RateLimiter | undefined;
 }
 
 const time = z.union([z.string().min(1).max(64), z.number()]);
@@ -39,9 +42,10 @@ function parseBody(event: ApiEvent): z.infer<typeof queryBody> {
 }
 
 /** POST /v1/query, GET /v1/query/{token} and GET /v1/receipts/{id}. */
-export function makeQueryHandler({ queries, receipts, logger }: QueryHandlerDeps): ApiHandler {
+export function makeQueryHandler({ queries, receipts, logger, limiter }: QueryHandlerDeps): ApiHandler {
   return withErrors(logger, async (event) => {
     const principal = principalOf(event);
+    await takeRequest(limiter, principal);
     switch (event.routeKey) {
       case 'POST /v1/query': {
         const body = parseBody(event);

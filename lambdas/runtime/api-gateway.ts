@@ -16,6 +16,8 @@ import {
   UnavailableError,
   UnsupportedMediaTypeError,
 } from '../../shared/domain/errors.js';
+import { RateLimitedError } from '../../shared/domain/errors.js';
+import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
 import type { Principal, Scope } from '../../shared/domain/principal.js';
 import type { Logger } from '../../shared/ports/logger.js';
 
@@ -46,6 +48,18 @@ export function principalOf(event: ApiEvent): Principal {
 export function requireScope(principal: Principal, ...anyOf: Scope[]): void {
   if (!anyOf.some((s) => principal.scopes.includes(s))) {
     throw new ForbiddenError(`this key lacks the ${anyOf.join(' or ')} scope`);
+  }
+}
+
+/** Takes one request from the tenant's rate limit (when the deployment has limits); RateLimitedError beyond it. */
+export async function takeRequest(limiter: RateLimiter | undefined, principal: Principal): Promise<void> {
+  if (!limiter) return;
+  const r = await limiter.take(principal.tenant);
+  if (!r.allowed) {
+    throw new RateLimitedError(
+      `tenant ${principal.tenant} is over its request rate limit; retry after the number of seconds in Retry-After`,
+      r.retryAfterSeconds,
+    );
   }
 }
 
@@ -89,6 +103,7 @@ export function errorResponse(err: unknown, logger: Logger, requestId?: string):
   if (err instanceof UnauthorizedError) return json(401, body('unauthorized', err.message), { 'www-authenticate': 'Bearer' });
   if (err instanceof ForbiddenError) return json(403, body('forbidden', err.message));
   if (err instanceof NotFoundError) return json(404, body('not_found', err.message));
+  if (err instanceof RateLimitedError) return json(429, body('rate_limited', err.message), { 'retry-after': String(err.retryAfterSeconds) });
   if (err instanceof PayloadTooLargeError) return json(413, body('payload_too_large', err.message));
   if (err instanceof UnsupportedMediaTypeError) return json(415, body('unsupported_media_type', err.message));
   if (err instanceof TooManyQueriesError) {

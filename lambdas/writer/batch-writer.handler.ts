@@ -2,4 +2,4 @@
 import { batchWriterDeps } from '../runtime/aws-deps/writer.js';
 import { makeBatchWriterHandler } from './batch-writer.js';
 
-export const handler = makeBatchWriterHandler(await batchWriterDeps());
+export const handler = makeBatchWriterHandler(batchWriterDeps());

@@ -8,6 +8,7 @@
  * Lambdas' through AWS_ENV), its key and type in LocalConfig and/or AwsConfig.
  */
 import * as z from 'zod';
+import { rateLimitsSchema } from '../domain/rate-limits.js';
 import { isValidTenant } from '../domain/tenant.js';
 
 /** Who reads a variable: local mode (npm start), the command-line client, or the Lambdas. */
@@ -161,6 +162,32 @@ export const VARIABLES = {
   topicArn: variable('SLUICE_TOPIC_ARN', ['aws'], text),
   /** Secrets Manager secret holding {"<webhook name>": "https://hooks.slack.com/…"}; unset: no Slack channels. */
   slackSecretArn: variable('SLUICE_SLACK_SECRET_ARN', ['aws'], text.optional()),
+  /** DynamoDB table (ARN) holding each tenant's request rate state; unset: no per-tenant rate limits. */
+  rateLimitTableArn: variable(
+    'SLUICE_RATE_LIMIT_TABLE_ARN',
+    ['aws'],
+    z
+      .string()
+      .regex(/^arn:aws[\w-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[\w.-]{3,255}$/, { error: 'must be a DynamoDB table ARN' })
+      .optional(),
+  ),
+  /** Per-tenant request rate limits, JSON {"default": {"rate": 50, "burst": 100}, "tenants": {"<tenant>": {…}}}. */
+  rateLimits: variable(
+    'SLUICE_RATE_LIMITS',
+    ['aws'],
+    z
+      .string()
+      .transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON such as {"default": {"rate": 50, "burst": 100}}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(rateLimitsSchema)
+      .optional(),
+  ),
 };
 
 type Variables = typeof VARIABLES;

@@ -28,6 +28,16 @@ export class NotFoundError extends SluiceError {}
 export class UnauthorizedError extends SluiceError {}
 /** A credential was presented but does not allow this. */
 export class ForbiddenError extends SluiceError {}
+/** The tenant sent more requests than its rate limit allows (shared/domain/rate-limits.ts); retry after the wait. */
+export class RateLimitedError extends SluiceError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
 /** Sluice cannot accept the request durably right now; the client should retry later. */
 export class UnavailableError extends SluiceError {
   constructor(

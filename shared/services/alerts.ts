@@ -5,7 +5,7 @@
  * last notification) lives in a versioned store and is written with compare-and-swap; notifications go
  * through an outbox in that state, so a restart, a retry or two concurrent runs neither re-fire nor miss.
  */
-import { sampleLines, windowNotification } from '../domain/alerts/notification.js';
+import { CHANNEL_NOT_CONFIGURED, NOTIFICATION_FAILED, sampleLines, windowNotification } from '../domain/alerts/notification.js';
 import { ruleQuery, samplesQuery } from '../domain/alerts/queries.js';
 import { channelName, type AlertRule, type Channel } from '../domain/alerts/rules.js';
 import {
@@ -113,13 +113,13 @@ export function makeAlertEvaluator(deps: AlertEvaluatorDeps) {
         const channel = rule.channels.find((c) => channelName(c) === item.channel);
         const notifier = channel ? deps.notifierFor(channel) : undefined;
         if (!notifier) {
-          logger.error('alert channel is not configured here; notification dropped', { rule: rule.name, channel: item.channel });
+          logger.error(CHANNEL_NOT_CONFIGURED, { rule: rule.name, channel: item.channel });
           return;
         }
         try {
           await notifier.notify(item.notification);
         } catch (err) {
-          logger.error('alert notification failed', { rule: rule.name, channel: item.channel, error: (err as Error).message });
+          logger.error(NOTIFICATION_FAILED, { rule: rule.name, channel: item.channel, error: (err as Error).message });
           failed.push(item);
         }
       }),

@@ -3,7 +3,7 @@
  * stored, with no query at all, so a notification goes out seconds after the event is accepted. Cooldown
  * still applies: during it, matches are counted, and the next notification says how many there were.
  */
-import { realtimeNotification } from '../domain/alerts/notification.js';
+import { CHANNEL_NOT_CONFIGURED, NOTIFICATION_FAILED, realtimeNotification } from '../domain/alerts/notification.js';
 import { channelName, type AlertRule, type Channel } from '../domain/alerts/rules.js';
 import { realtimeMatches, realtimeTransition, type RealtimeCooldown } from '../domain/alerts/transitions.js';
 import type { LogEvent } from '../domain/schema.js';
@@ -49,12 +49,10 @@ export function makeRealtimeAlerts({ rules, state, notifierFor, clock, logger }:
             await Promise.all(
               rule.channels.map(async (c) => {
                 const notifier = notifierFor(c);
-                if (!notifier) return logger.error('alert channel is not configured here; notification dropped', { rule: rule.name, channel: channelName(c) });
+                if (!notifier) return logger.error(CHANNEL_NOT_CONFIGURED, { rule: rule.name, channel: channelName(c) });
                 await notifier
                   .notify(n)
-                  .catch((err: unknown) =>
-                    logger.error('alert notification failed', { rule: rule.name, channel: channelName(c), error: (err as Error).message }),
-                  );
+                  .catch((err: unknown) => logger.error(NOTIFICATION_FAILED, { rule: rule.name, channel: channelName(c), error: (err as Error).message }));
               }),
             );
           }

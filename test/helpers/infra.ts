@@ -70,3 +70,13 @@ export function only(template: Template, type: string, prefix = ''): { id: strin
   const [id, r] = found[0]!;
   return { id, ...r };
 }
+
+/**
+ * Sluice's own Lambda functions (their descriptions start with "Sluice"), without the ones CDK adds for
+ * deployment-time custom resources (e.g. the prefix-list lookup of the network).
+ */
+export function sluiceFunctions(template: Template): Record<string, { Properties: Record<string, any>; [k: string]: any }> {
+  return Object.fromEntries(
+    Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(([, f]) => String(f.Properties.Description ?? '').startsWith('Sluice')),
+  );
+}

@@ -1,6 +1,7 @@
 /** The alerts part of the stack with a rules file: the alert Lambda on a schedule, the writer's real-time channels. */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { CHANNEL_NOT_CONFIGURED, NOTIFICATION_FAILED } from '../../shared/domain/alerts/notification.js';
 import { synthSluice } from '../helpers/infra.js';
 
 describe('alerts with a rules file', () => {
@@ -26,7 +27,13 @@ describe('alerts with a rules file', () => {
     );
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } })],
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 300 } })],
+    });
+    // A failed evaluation is retried once, then goes to the schedules dead-letter queue.
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id },
+      MaximumRetryAttempts: 1,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SchedulesDeadLetterQueue'), 'Arn'] } } },
     });
   });
 
@@ -39,6 +46,31 @@ describe('alerts with a rules file', () => {
     const writerEnv = (Object.values(writer)[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
     expect(writerEnv).toHaveProperty('SLUICE_TOPIC_ARN');
     expect(writerEnv).toHaveProperty('SLUICE_SLACK_SECRET_ARN');
+  });
+
+  it('counts failed and dropped notifications from the writer and the alert Lambda, and alarms on them (issue 13: a broken channel is noticed)', () => {
+    const logGroupOf = (description: RegExp) => {
+      const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description.source) } }));
+      return resolve((fn as { Properties: { LoggingConfig: { LogGroup: unknown } } }).Properties.LoggingConfig.LogGroup);
+    };
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter'))
+      .map((f) => (f as { Properties: Record<string, any> }).Properties)
+      .filter((f) => f.MetricTransformations[0].MetricName === 'AlertNotificationFailures');
+    expect(filters.map((f) => f.LogGroupName).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
+      [logGroupOf(/batch writer/), logGroupOf(/alert rules/)].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
+    for (const f of filters) {
+      expect(f.FilterPattern).toBe(`{ ($.message = "${NOTIFICATION_FAILED}") || ($.message = "${CHANNEL_NOT_CONFIGURED}") }`);
+      expect(f.MetricTransformations).toEqual([{ MetricNamespace: 'Sluice', MetricName: 'AlertNotificationFailures', MetricValue: '1' }]);
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Sluice',
+      MetricName: 'AlertNotificationFailures',
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [Match.anyValue()],
+    });
   });
 
   it('fails synth on an invalid rules file, naming the rule and the field', () => {

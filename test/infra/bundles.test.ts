@@ -1,17 +1,20 @@
 /**
  * The Lambda bundles for real: local esbuild (no Docker), ESM with the createRequire banner, parquet-wasm
- * installed beside the bundle (not bundled), and each bundle loaded by Node and called the way Lambda calls
- * it, against a fake AWS endpoint on loopback (Secrets Manager answers; nothing else is needed).
+ * copied beside the bundle from node_modules (not bundled), and each bundle loaded by Node and called the
+ * way Lambda calls it, against a fake AWS endpoint on loopback (Secrets Manager answers; nothing else is
+ * needed). The synth runs offline with an empty npm cache (issue 13, finding 8): any `npm ci` or registry
+ * call would fail it.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ESM_REQUIRE_BANNER, PARQUET_WASM } from '../../infra/constructs/lambda-defaults.js';
+import { COPIED_PACKAGES, ESM_REQUIRE_BANNER, PARQUET_WASM } from '../../infra/constructs/lambda-defaults.js';
 import { AWS_ENV } from '../../shared/config/env.js';
 import { synthSluice } from '../helpers/infra.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -31,6 +34,7 @@ let endpoint: string;
 /** Asset directory of each function, by the start of its logical id. */
 const assets: Record<'ingest' | 'writer' | 'query' | 'authorizer' | 'compactor', string> = { ingest: '', writer: '', query: '', authorizer: '', compactor: '' };
 const awsCalls: string[] = [];
+let emptyCacheAfterSynth: string[] = [];
 
 /** Just enough of Secrets Manager (awsJson1_1) for the cold starts; any other call is refused. */
 function fakeAws(): Promise<void> {
@@ -113,7 +117,27 @@ beforeAll(async () => {
   ({ dir: outdir, cleanup } = await tempDir('sluice-cdk-'));
   await fakeAws();
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { template } = synthSluice({ bundle: true, outdir });
+  // As on a machine with no network and nothing in npm's cache: bundling's child processes inherit these,
+  // so an `npm ci` (or any registry fetch) would fail with ENOTCACHED.
+  const npmCache = mkdtempSync(join(tmpdir(), 'sluice-empty-npm-cache-'));
+  const saved = { offline: process.env.npm_config_offline, cache: process.env.npm_config_cache };
+  process.env.npm_config_offline = 'true';
+  process.env.npm_config_cache = npmCache;
+  let template: ReturnType<typeof synthSluice>['template'];
+  try {
+    ({ template } = synthSluice({ bundle: true, outdir }));
+    // Nothing was fetched into the cache either.
+    emptyCacheAfterSynth = readdirSync(npmCache).filter((f) => f !== '_logs' && f !== '_update-notifier-last-checked');
+  } finally {
+    for (const [key, value] of [
+      ['npm_config_offline', saved.offline],
+      ['npm_config_cache', saved.cache],
+    ] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    rmSync(npmCache, { recursive: true, force: true });
+  }
   const manifest = JSON.parse(readFileSync(join(outdir, 'Sluice.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string } }> };
   for (const [id, fn] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
     const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
@@ -144,8 +168,12 @@ describe('Lambda bundles', () => {
     }
   });
 
-  it('install parquet-wasm beside the writer and compactor bundles (its .wasm cannot be bundled), Node build only, and nowhere else', () => {
-    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> }).dependencies[PARQUET_WASM];
+  it('synthesize offline with an empty npm cache: no npm ci, nothing fetched', () => {
+    expect(emptyCacheAfterSynth).toEqual([]);
+  });
+
+  it('copy parquet-wasm beside the writer and compactor bundles (its .wasm cannot be bundled), Node build only, and nowhere else; no lock file', () => {
+    const local = join('node_modules', PARQUET_WASM);
     for (const [name, dir] of Object.entries(assets)) {
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
       // Bundled, parquet-wasm would look for its .wasm beside index.mjs and fail at cold start.
@@ -154,12 +182,16 @@ describe('Lambda bundles', () => {
       const installed = existsSync(join(dir, 'node_modules', PARQUET_WASM, 'node', 'parquet_wasm_bg.wasm'));
       const parquet = name === 'writer' || name === 'compactor';
       expect({ name, imports, installed }).toEqual({ name, imports: parquet, installed: parquet });
+      // No npm install ran: no lock file, no package.json of the project, nothing but the bundle (and the copied package).
+      expect(readdirSync(dir).sort(), name).toEqual(parquet ? ['index.mjs', 'node_modules'] : ['index.mjs']);
     }
     for (const dir of [assets.writer, assets.compactor]) {
-      expect(existsSync(join(dir, 'node_modules', PARQUET_WASM, 'esm'))).toBe(false);
-      expect(existsSync(join(dir, 'node_modules', PARQUET_WASM, 'bundler'))).toBe(false);
-      // Nothing else is installed: everything but parquet-wasm is in index.mjs (the AWS SDK included).
-      expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toEqual({ dependencies: { [PARQUET_WASM]: version } });
+      // Exactly the files COPIED_PACKAGES names, byte for byte the local ones.
+      expect(readdirSync(join(dir, 'node_modules'))).toEqual([PARQUET_WASM]);
+      expect(readdirSync(join(dir, 'node_modules', PARQUET_WASM)).sort()).toEqual([...COPIED_PACKAGES[PARQUET_WASM]!].sort());
+      for (const f of ['package.json', 'node/parquet_wasm_bg.wasm', 'node/parquet_wasm.js']) {
+        expect(readFileSync(join(dir, 'node_modules', PARQUET_WASM, f)).equals(readFileSync(join(local, f))), f).toBe(true);
+      }
     }
   });
 

@@ -29,6 +29,36 @@ describe('compaction', () => {
     });
   });
 
+  it('retries a failed run twice within the hour and sends what still fails to the schedules dead-letter queue, which alarms (issue 13)', () => {
+    const { id } = compactor();
+    const dlq = Object.keys(template.findResources('AWS::SQS::Queue')).find((k) => k.startsWith('SchedulesDeadLetterQueue'))!;
+    expect(dlq).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [id, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
+      Threshold: 0,
+      AlarmActions: [Match.anyValue()],
+    });
+    // EventBridge may send to it.
+    expect(resolve(template.findResources('AWS::SQS::QueuePolicy'))).toContain('events.amazonaws.com');
+  });
+
   it('lets it list, read, put and delete objects under events/ and nothing else in the bucket', () => {
     const { props } = compactor();
     const roleId = (props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];

@@ -40,14 +40,18 @@ describe('stack configuration', () => {
       writerBatchWindowSeconds: 5,
       writerTimeoutSeconds: 120,
       dlqMaxReceiveCount: 30,
+      writerMaxConcurrency: 10,
       alertEmails: [],
       alertsFile: 'alerts.yaml',
       slackWebhookSecretName: undefined,
       alarmQueueAgeSeconds: 900,
       alarmAthenaFailures: 10,
+      alarmApi4xxPercent: 25,
+      alarmApiLatencyMs: 10000,
       apiThrottleRate: 100,
       apiThrottleBurst: 200,
       authorizerCacheSeconds: 30,
+      tenantRateLimits: { default: { rate: 50, burst: 100 }, tenants: {} },
       logRetentionDays: 30,
       logLevel: 'info',
       removalPolicy: 'retain',
@@ -87,6 +91,13 @@ describe('stack configuration', () => {
     expect(read({ alertEmails: '["a@example.com","b@example.com"]' }).alertEmails).toEqual(['a@example.com', 'b@example.com']);
   });
 
+  it('takes per-tenant rate limits as JSON, on the command line or in cdk.json; {} turns them off', () => {
+    const limits = { default: { rate: 20, burst: 40 }, tenants: { acme: { rate: 80, burst: 160 } } };
+    expect(read({ tenantRateLimits: JSON.stringify(limits) }).tenantRateLimits).toEqual(limits);
+    expect(read({ tenantRateLimits: limits }).tenantRateLimits).toEqual(limits);
+    expect(read({ tenantRateLimits: '{}' }).tenantRateLimits).toEqual({ tenants: {} });
+  });
+
   it('treats an empty value (-c key=) as unset', () => {
     expect(read({ vpcId: '', slackWebhookSecretName: ' ', writerBatchSize: '' })).toMatchObject({
       vpcId: undefined,
@@ -111,6 +122,11 @@ describe('stack configuration', () => {
     [{ writerBatchSize: '100', writerBatchWindowSeconds: '0' }, 'writerBatchWindowSeconds: must be at least 1 when writerBatchSize is over 10'],
     [{ apiThrottleRate: '500', apiThrottleBurst: '100' }, 'apiThrottleBurst: must be at least apiThrottleRate (500)'],
     [{ stackName: '1sluice' }, 'stackName: must start with a letter'],
+    [{ writerMaxConcurrency: '1' }, 'writerMaxConcurrency:'],
+    [{ tenantRateLimits: 'lots' }, 'tenantRateLimits:'],
+    [{ tenantRateLimits: '{"default":{"rate":0,"burst":1}}' }, 'tenantRateLimits: rate must be more than 0'],
+    [{ tenantRateLimits: '{"tenants":{"ACME":{"rate":1,"burst":1}}}' }, 'tenantRateLimits: tenant ids are'],
+    [{ tenantRateLimits: '{"default":{"rate":500,"burst":600}}' }, 'tenantRateLimits: default: rate 500 is above apiThrottleRate (100)'],
   ])('names the bad key: %j', (ctx, message) => {
     expect(errorOf(ctx)).toContain(message);
   });
@@ -148,7 +164,7 @@ describe('the deployment guide (docs/deploy-aws.md)', () => {
     const section = readFileSync(new URL('../../docs/deploy-aws.md', import.meta.url), 'utf8');
     const rows = [...section.matchAll(/^\| `(\w+)` \| (.+?) \| .+ \|$/gm)].map((m) => [m[1]!, m[2]!.trim()] as const);
     const defaults = read({});
-    const shown = (v: unknown) => (v === undefined ? '—' : Array.isArray(v) ? `\`${JSON.stringify(v)}\`` : `\`${textOf(v)}\``);
+    const shown = (v: unknown) => (v === undefined ? '—' : typeof v === 'object' ? `\`${JSON.stringify(v)}\`` : `\`${textOf(v)}\``);
     expect(rows.map(([k]) => k)).toEqual(CONFIG_KEYS);
     for (const [key, text] of rows) expect(text, key).toBe(shown(defaults[key as keyof typeof defaults]));
   });

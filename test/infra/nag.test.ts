@@ -25,13 +25,17 @@ function acknowledgements(root: IConstruct): { path: string; id: string; reason:
 
 /** The acknowledged rules, each with the constructs it is acknowledged on (path without the stack name). */
 const EXPECTED = {
-  'AwsSolutions-L1': ['Api/AuthorizerFunction', 'Compaction/CompactorFunction', 'Ingest/IngestFunction', 'Ingest/WriterFunction', 'Query/QueryFunction'],
   'AwsSolutions-SMG4': ['Api/ApiKeys', 'Query/TokenSecret'],
+  'AwsSolutions-DDB3': ['RateLimits/Table'],
+  'AwsSolutions-SQS3': ['Schedules/DeadLetterQueue'],
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': ['AWS679f53fac002430cb0da5b7982bd2287'],
   'AwsSolutions-IAM5[Resource::*]': [
     'Api/AuthorizerFunctionRole',
     'Compaction/CompactorFunctionRole',
     'Ingest/IngestFunctionRole',
     'Ingest/WriterFunctionRole',
+    'Network/DynamoDbPrefixList',
+    'Network/S3PrefixList',
     'Query/QueryFunctionRole',
   ],
   'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': [

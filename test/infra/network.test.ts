@@ -4,7 +4,7 @@
  * by cdk-nag (synth throws on an unacknowledged finding).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { only, resourcesOf, synthSluice } from '../helpers/infra.js';
+import { only, resourcesOf, sluiceFunctions, synthSluice } from '../helpers/infra.js';
 
 const EXISTING = {
   vpcId: 'vpc-0123456789abcdef0',
@@ -28,7 +28,7 @@ describe('an existing VPC (-c vpcId=… with its private subnets in context)', (
     existing.template.resourceCountIs('AWS::EC2::VPC', 0);
     existing.template.resourceCountIs('AWS::EC2::Subnet', 0);
     existing.template.resourceCountIs('AWS::EC2::NatGateway', 0);
-    const fns = Object.values(resourcesOf(existing.template, 'AWS::Lambda::Function'));
+    const fns = Object.values(sluiceFunctions(existing.template));
     expect(fns).toHaveLength(5);
     for (const fn of fns) expect(fn.Properties.VpcConfig.SubnetIds).toEqual(['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
     existing.template.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: 'Sluice Lambdas', VpcId: EXISTING.vpcId });
@@ -36,15 +36,22 @@ describe('an existing VPC (-c vpcId=… with its private subnets in context)', (
 
   it('adds the S3 gateway endpoint to the given route tables and the interface endpoints to the given subnets', () => {
     const endpoints = Object.values(resourcesOf(existing.template, 'AWS::EC2::VPCEndpoint')).map((r) => r.Properties);
-    expect(endpoints).toHaveLength(9);
+    expect(endpoints).toHaveLength(10);
     for (const e of endpoints) expect(e.VpcId).toBe(EXISTING.vpcId);
-    expect(endpoints.find((e) => e.VpcEndpointType === 'Gateway')!.RouteTableIds).toEqual(['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2']);
+    const gateways = endpoints.filter((e) => e.VpcEndpointType === 'Gateway');
+    expect(gateways).toHaveLength(2);
+    for (const g of gateways) expect(g.RouteTableIds).toEqual(['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2']);
     for (const e of endpoints.filter((x) => x.VpcEndpointType === 'Interface'))
       expect(e.SubnetIds).toEqual(['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
   });
 
-  it('leaves the endpoints out with createVpcEndpoints=false (the VPC already has them)', () => {
+  it('leaves the endpoints out with createVpcEndpoints=false (the VPC already has them), and lets the Lambdas send HTTPS only, to any address', () => {
     existingNoEndpoints.template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    existingNoEndpoints.template.resourceCountIs('Custom::AWS', 0);
+    expect(only(existingNoEndpoints.template, 'AWS::EC2::SecurityGroup', 'NetworkLambdaSecurityGroup').Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+    ]);
+    existingNoEndpoints.template.resourceCountIs('AWS::EC2::SecurityGroupEgress', 0);
     existingNoEndpoints.template.resourceCountIs('AWS::Lambda::Function', 5);
   });
 
@@ -66,11 +73,16 @@ describe('a Slack channel (slackWebhookSecretName)', () => {
       .map(([id]) => id)
       .sort();
     expect(privateSubnets).toHaveLength(2);
-    for (const fn of Object.values(resourcesOf(slack.template, 'AWS::Lambda::Function'))) {
+    for (const fn of Object.values(sluiceFunctions(slack.template))) {
       expect(fn.Properties.VpcConfig.SubnetIds.map((r: { Ref: string }) => r.Ref).sort()).toEqual(privateSubnets);
     }
     // The endpoints stay: AWS traffic does not go through the NAT gateway.
-    slack.template.resourceCountIs('AWS::EC2::VPCEndpoint', 9);
+    slack.template.resourceCountIs('AWS::EC2::VPCEndpoint', 10);
+    // Slack's webhook needs the internet: HTTPS to anywhere, beside the endpoint rules; nothing but 443.
+    const egress = only(slack.template, 'AWS::EC2::SecurityGroup', 'NetworkLambdaSecurityGroup').Properties.SecurityGroupEgress as Record<string, unknown>[];
+    expect(egress).toHaveLength(3);
+    expect(egress).toContainEqual(expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }));
+    for (const r of egress) expect(r).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
   });
 
   it('refers to the webhook secret by name, and the URL is nowhere in the template', () => {

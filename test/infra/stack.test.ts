@@ -4,6 +4,8 @@
  * `-c key=value` passes, so each setting is seen to reach its resource.
  */
 import { Match } from 'aws-cdk-lib/assertions';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { LAMBDA_RUNTIME } from '../../infra/constructs/lambda-defaults.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATHENA_QUERY_ACTIONS, GLUE_READ_ACTIONS, PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE } from '../../infra/constructs/catalog.js';
 import { EMPTY_KEYS_SECRET } from '../../infra/constructs/api.js';
@@ -11,7 +13,7 @@ import { INTERFACE_ENDPOINTS } from '../../infra/constructs/network.js';
 import { AWS_ENV } from '../../shared/config/env.js';
 import { GLUE_TABLE_NAME, glueColumns, gluePartitionKeys, partitionProjectionParameters } from '../../shared/domain/glue-schema.js';
 import { ROUTES } from '../../shared/domain/routes.js';
-import { only, resourcesOf, synthSluice } from '../helpers/infra.js';
+import { only, resourcesOf, sluiceFunctions, synthSluice } from '../helpers/infra.js';
 
 const CONTEXT = {
   eventsTransitionDays: '45',
@@ -24,6 +26,8 @@ const CONTEXT = {
   writerBatchWindowSeconds: '20',
   writerTimeoutSeconds: '100',
   dlqMaxReceiveCount: '7',
+  writerMaxConcurrency: '4',
+  tenantRateLimits: '{"default":{"rate":20,"burst":40},"tenants":{"acme":{"rate":45,"burst":60}}}',
   alertEmails: 'oncall@example.com,sre@example.com',
   apiThrottleRate: '50',
   apiThrottleBurst: '75',
@@ -31,6 +35,8 @@ const CONTEXT = {
   logRetentionDays: '90',
   alarmQueueAgeSeconds: '600',
   alarmAthenaFailures: '3',
+  alarmApi4xxPercent: '40',
+  alarmApiLatencyMs: '8000',
 };
 
 type Synth = ReturnType<typeof synthSluice>;
@@ -60,7 +66,7 @@ function flat(value: unknown): unknown {
 
 /** Every statement of the inline policies attached to the role of a function. */
 function statementsOf(fnLogicalId: string): { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown }[] {
-  const fn = resourcesOf(s.template, 'AWS::Lambda::Function')[fnLogicalId]!;
+  const fn = sluiceFunctions(s.template)[fnLogicalId]!;
   const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
   return Object.values(resourcesOf(s.template, 'AWS::IAM::Policy'))
     .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
@@ -226,7 +232,7 @@ describe('ingest', () => {
   });
 
   it('gives the queue a visibility timeout of at least six times the writer timeout', () => {
-    const writer = resourcesOf(s.template, 'AWS::Lambda::Function')[fnId('IngestWriterFunction')]!.Properties;
+    const writer = sluiceFunctions(s.template)[fnId('IngestWriterFunction')]!.Properties;
     expect(writer.Timeout).toBe(100);
     expect(resourcesOf(s.template, 'AWS::SQS::Queue')[ids.queue]!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * writer.Timeout);
   });
@@ -239,12 +245,42 @@ describe('ingest', () => {
       BatchSize: 500,
       MaximumBatchingWindowInSeconds: 20,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      // issue 13: a backlog cannot take the account's whole Lambda concurrency.
+      ScalingConfig: { MaximumConcurrency: 4 },
     });
+  });
+
+  it('gives the ingest and query Lambdas (only) the per-tenant rate limits: the DynamoDB table, UpdateItem on it, the limits from config', () => {
+    const table = only(s.template, 'AWS::DynamoDB::GlobalTable');
+    expect(table.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'tenant', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expires', Enabled: true },
+    });
+    expect(table.DeletionPolicy).toBe('Delete');
+    const fns = sluiceFunctions(s.template);
+    const withTable = Object.entries(fns)
+      .filter(([, f]) => f.Properties.Environment.Variables[AWS_ENV.rateLimitTableArn])
+      .map(([id]) => id)
+      .sort();
+    expect(withTable).toEqual([fnId('IngestIngestFunction'), fnId('QueryQueryFunction')].sort());
+    for (const id of withTable) {
+      const env = fns[id]!.Properties.Environment.Variables;
+      expect(env[AWS_ENV.rateLimitTableArn]).toEqual(arnOf(table.id));
+      expect(JSON.parse(env[AWS_ENV.rateLimits])).toEqual({ default: { rate: 20, burst: 40 }, tenants: { acme: { rate: 45, burst: 60 } } });
+      expect(statementsOf(id)).toContainEqual(expect.objectContaining({ Action: 'dynamodb:UpdateItem', Resource: arnOf(table.id) }));
+    }
+  });
+
+  it('makes no rate-limit table when the limits are off ({})', () => {
+    const off = synthSluice({ context: { tenantRateLimits: '{}' } });
+    off.template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+    for (const f of Object.values(sluiceFunctions(off.template))) expect(f.Properties.Environment.Variables).not.toHaveProperty(AWS_ENV.rateLimits);
   });
 
   it('lets the ingest Lambda send to the queue (named through AWS_ENV) and nothing of S3', () => {
     const id = fnId('IngestIngestFunction');
-    const fn = resourcesOf(s.template, 'AWS::Lambda::Function')[id]!.Properties;
+    const fn = sluiceFunctions(s.template)[id]!.Properties;
     expect(fn.Environment.Variables[AWS_ENV.queueUrl]).toEqual(ref(ids.queue));
     const statements = statementsOf(id);
     expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:SendMessage']), Resource: arnOf(ids.queue) }));
@@ -253,7 +289,7 @@ describe('ingest', () => {
 
   it('lets the writer consume the queue and write only events/ and receipts/ of the bucket', () => {
     const id = fnId('IngestWriterFunction');
-    const fn = resourcesOf(s.template, 'AWS::Lambda::Function')[id]!.Properties;
+    const fn = sluiceFunctions(s.template)[id]!.Properties;
     expect(fn.Environment.Variables[AWS_ENV.bucket]).toEqual(ref(ids.bucket));
     const statements = statementsOf(id);
     expect(statements).toContainEqual(
@@ -267,7 +303,7 @@ describe('ingest', () => {
 describe('query', () => {
   it('runs queries in its workgroup over the events table only (named through AWS_ENV)', () => {
     const id = fnId('QueryQueryFunction');
-    const env = resourcesOf(s.template, 'AWS::Lambda::Function')[id]!.Properties.Environment.Variables;
+    const env = sluiceFunctions(s.template)[id]!.Properties.Environment.Variables;
     expect(env).toMatchObject({
       [AWS_ENV.workgroup]: 'Sluice',
       [AWS_ENV.database]: 'sluice',
@@ -380,7 +416,7 @@ describe('api', () => {
     expect(secret.Properties).toMatchObject({ SecretString: EMPTY_KEYS_SECRET, KmsKeyId: arnOf(ids.key) });
     expect(JSON.parse(EMPTY_KEYS_SECRET)).toEqual({ keys: [] });
     const authorizer = fnId('ApiAuthorizerFunction');
-    expect(resourcesOf(s.template, 'AWS::Lambda::Function')[authorizer]!.Properties.Environment.Variables[AWS_ENV.keysSecretArn]).toEqual(ref(secret.id));
+    expect(sluiceFunctions(s.template)[authorizer]!.Properties.Environment.Variables[AWS_ENV.keysSecretArn]).toEqual(ref(secret.id));
     const readers = Object.values(resourcesOf(s.template, 'AWS::IAM::Policy')).filter((p) =>
       p.Properties.PolicyDocument.Statement.some((st: { Resource: unknown }) => JSON.stringify(st.Resource) === JSON.stringify(ref(secret.id))),
     );
@@ -400,27 +436,32 @@ describe('api', () => {
 });
 
 describe('network', () => {
-  it('creates a small VPC: two AZs of isolated private subnets, no NAT or internet gateway, REJECT flow logs', () => {
+  it('creates a small VPC: two AZs of isolated private subnets, no NAT or internet gateway, flow logs of ALL traffic', () => {
     s.template.resourceCountIs('AWS::EC2::VPC', 1);
     s.template.resourceCountIs('AWS::EC2::Subnet', 2);
     s.template.resourceCountIs('AWS::EC2::NatGateway', 0);
     s.template.resourceCountIs('AWS::EC2::InternetGateway', 0);
-    s.template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'REJECT' });
+    s.template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL' });
   });
 
   it('puts every Lambda in the private subnets with the Lambda security group', () => {
     const subnets = Object.keys(resourcesOf(s.template, 'AWS::EC2::Subnet')).sort();
     const sg = only(s.template, 'AWS::EC2::SecurityGroup', 'NetworkLambdaSecurityGroup').id;
-    for (const fn of Object.values(resourcesOf(s.template, 'AWS::Lambda::Function'))) {
+    for (const fn of Object.values(sluiceFunctions(s.template))) {
       expect(fn.Properties.VpcConfig.SubnetIds.map((r: { Ref: string }) => r.Ref).sort()).toEqual(subnets);
       expect(fn.Properties.VpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [sg, 'GroupId'] }]);
     }
   });
 
-  it('has a gateway endpoint for S3 and interface endpoints for SQS, SNS, Athena, Glue, Secrets Manager, KMS, STS and CloudWatch Logs', () => {
+  it('has gateway endpoints for S3 and DynamoDB and interface endpoints for SQS, SNS, Athena, Glue, Secrets Manager, KMS, STS and CloudWatch Logs', () => {
     const endpoints = Object.values(resourcesOf(s.template, 'AWS::EC2::VPCEndpoint')).map((r) => r.Properties);
     const service = (e: Record<string, any>) => String(flat(e.ServiceName)).replace('com.amazonaws.<AWS::Region>.', '');
-    expect(endpoints.filter((e) => e.VpcEndpointType === 'Gateway').map(service)).toEqual(['s3']);
+    expect(
+      endpoints
+        .filter((e) => e.VpcEndpointType === 'Gateway')
+        .map(service)
+        .sort(),
+    ).toEqual(['dynamodb', 's3']);
     const interfaces = endpoints.filter((e) => e.VpcEndpointType === 'Interface');
     expect(interfaces.map(service).sort()).toEqual(['athena', 'glue', 'kms', 'logs', 'secretsmanager', 'sns', 'sqs', 'sts']);
     expect(interfaces).toHaveLength(Object.keys(INTERFACE_ENDPOINTS).length);
@@ -438,6 +479,36 @@ describe('network', () => {
       ToPort: 443,
     });
     expect(resourcesOf(s.template, 'AWS::EC2::SecurityGroup')[endpointSg]!.Properties.SecurityGroupIngress).toBeUndefined();
+  });
+
+  it('lets the Lambdas send only HTTPS, and only to the interface endpoints and the S3 and DynamoDB prefix lists (issue 13)', () => {
+    const lambdaSg = only(s.template, 'AWS::EC2::SecurityGroup', 'NetworkLambdaSecurityGroup');
+    const endpointSg = only(s.template, 'AWS::EC2::SecurityGroup', 'NetworkEndpointSecurityGroup').id;
+    const inline = lambdaSg.Properties.SecurityGroupEgress as Record<string, any>[];
+    const lookups = ['NetworkS3PrefixList', 'NetworkDynamoDbPrefixList'].map((p) => only(s.template, 'Custom::AWS', p));
+    // Inline (so EC2's default allow-all egress is replaced), exactly the two prefix lists.
+    expect(inline.map((r) => ({ ...r, Description: undefined }))).toEqual(
+      lookups.map((l) => ({
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        DestinationPrefixListId: { 'Fn::GetAtt': [l.id, 'PrefixLists.0.PrefixListId'] },
+        Description: undefined,
+      })),
+    );
+    // and the interface endpoints' security group, as its own rule (the only other egress rule of the stack).
+    expect(only(s.template, 'AWS::EC2::SecurityGroupEgress').Properties).toMatchObject({
+      GroupId: { 'Fn::GetAtt': [lambdaSg.id, 'GroupId'] },
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [endpointSg, 'GroupId'] },
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
+    });
+    // Each lookup asks EC2 for the AWS-managed list of its service in the stack's region.
+    const creates = lookups.map((l) => String(flat(l.Properties.Create)));
+    expect(creates[0]).toContain('com.amazonaws.<AWS::Region>.s3');
+    expect(creates[1]).toContain('com.amazonaws.<AWS::Region>.dynamodb');
+    for (const c of creates) expect(c).toContain('describeManagedPrefixLists');
   });
 });
 
@@ -491,9 +562,30 @@ describe('operations', () => {
     });
   });
 
+  it('alarms on the API: any 5xx, the 4xx share, p99 latency (from config), and authorizer failures counted from the access logs', () => {
+    const alarms = Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const apiId = only(s.template, 'AWS::ApiGatewayV2::Api').id;
+    const onStage = (name: string) =>
+      alarms.find((a) => a.MetricName === name && JSON.stringify(a.Dimensions).includes(apiId) && JSON.stringify(a.Dimensions).includes('$default'));
+    expect(onStage('5xx')).toMatchObject({ Statistic: 'Sum', Threshold: 0, Period: 300 });
+    expect(onStage('Latency')).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 8000, EvaluationPeriods: 3 });
+    const rate = alarms.find((a) => a.Metrics?.some((m: any) => String(m.Expression ?? '').includes('100 * errors / requests')))!;
+    expect(rate.Threshold).toBe(40);
+    expect(rate.Metrics.find((m: any) => m.Expression).Expression).toBe('IF(requests >= 20, 100 * errors / requests, 0)');
+    expect(
+      rate.Metrics.map((m: any) => m.MetricStat?.Metric.MetricName)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['4xx', 'Count']);
+    const filter = only(s.template, 'AWS::Logs::MetricFilter', 'MonitoringAuthorizerErrors').Properties;
+    expect(filter.LogGroupName).toEqual(ref(only(s.template, 'AWS::Logs::LogGroup', 'ApiAccessLogs').id));
+    expect(filter.FilterPattern).toBe('{ ($.authorizerError = "*") && ($.authorizerError != "-") && ($.authorizerError != "") }');
+    expect(alarms.find((a) => a.MetricName === 'ApiAuthorizerErrors')).toMatchObject({ Namespace: 'Sluice', Threshold: 0 });
+  });
+
   it('sends every alarm, and its recovery, to the alert topic', () => {
     const alarms = Object.values(resourcesOf(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    expect(alarms).toHaveLength(2 + 5 * 2 + 1); // queue age and DLQ, errors and throttles of 5 Lambdas, Athena
+    expect(alarms).toHaveLength(3 + 5 * 2 + 1 + 4); // queue age, DLQ and schedules DLQ, errors and throttles of 5 Lambdas, Athena, API (4)
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([ref(ids.topic)]);
       expect(a.OKActions).toEqual([ref(ids.topic)]);
@@ -505,6 +597,19 @@ describe('operations', () => {
     const groups = Object.values(resourcesOf(s.template, 'AWS::Logs::LogGroup'));
     expect(groups).toHaveLength(5 + 1 + 1); // five Lambdas (with the compactor), API access logs, VPC flow logs
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(90);
+  });
+
+  it('encrypts every log group with the stack key, whose policy lets CloudWatch Logs use it for this account and region only', () => {
+    const groups = Object.values(resourcesOf(s.template, 'AWS::Logs::LogGroup'));
+    for (const g of groups) expect(g.Properties.KmsKeyId).toEqual(arnOf(ids.key));
+    const policy = resourcesOf(s.template, 'AWS::KMS::Key')[ids.key]!.Properties.KeyPolicy.Statement as Record<string, any>[];
+    const logs = policy.filter((st) => JSON.stringify(st.Principal).includes('logs.'));
+    expect(logs).toHaveLength(1);
+    expect(flat(logs[0]!.Principal)).toEqual({ Service: 'logs.<AWS::Region>.amazonaws.com' });
+    expect(logs[0]!.Action).toEqual(expect.arrayContaining(['kms:Encrypt*', 'kms:Decrypt*', 'kms:GenerateDataKey*']));
+    expect(flat(logs[0]!.Condition)).toEqual({
+      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*' },
+    });
   });
 
   it('outputs the API URL, bucket, workgroup, topic and keys secret name', () => {
@@ -519,18 +624,27 @@ describe('operations', () => {
 });
 
 describe('lambdas', () => {
-  it('are Node.js 22 on arm64, ESM (index.mjs → handler), JSON logs to their own log group', () => {
-    const fns = Object.values(resourcesOf(s.template, 'AWS::Lambda::Function')).map((f) => f.Properties);
+  it('are on the newest Node.js runtime aws-cdk-lib offers, arm64, ESM (index.mjs → handler), JSON logs to their own log group', () => {
+    // The newest NODEJS_<n>_X of the installed aws-cdk-lib (NODEJS_LATEST is only what every region has).
+    const newest = Object.keys(Runtime)
+      .map((k) => /^NODEJS_(\d+)_X$/.exec(k)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(Number)
+      .sort((a, b) => b - a)[0];
+    expect(LAMBDA_RUNTIME.name).toBe(`nodejs${newest}.x`);
+    const fns = Object.values(sluiceFunctions(s.template)).map((f) => f.Properties);
     expect(fns).toHaveLength(5);
     for (const f of fns) {
-      expect(f).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', LoggingConfig: { LogFormat: 'JSON' } });
+      expect(f).toMatchObject({ Runtime: LAMBDA_RUNTIME.name, Architectures: ['arm64'], Handler: 'index.handler', LoggingConfig: { LogFormat: 'JSON' } });
       expect(f.Environment.Variables[AWS_ENV.logLevel]).toBe('info');
     }
   });
 
   it('each have a role of their own that writes only to their log group (no AWS managed policies)', () => {
-    for (const role of Object.values(resourcesOf(s.template, 'AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    for (const [id, fn] of Object.entries(resourcesOf(s.template, 'AWS::Lambda::Function'))) {
+    const roles = resourcesOf(s.template, 'AWS::IAM::Role');
+    for (const fn of Object.values(sluiceFunctions(s.template)))
+      expect(roles[fn.Properties.Role['Fn::GetAtt'][0]]!.Properties.ManagedPolicyArns).toBeUndefined();
+    for (const [id, fn] of Object.entries(sluiceFunctions(s.template))) {
       const logs = statementsOf(id).filter((st) => actionsOf(st).some((a) => a.startsWith('logs:')));
       expect(logs.map((st) => st.Resource)).toEqual([arnOf((fn.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref)]);
     }
@@ -538,7 +652,7 @@ describe('lambdas', () => {
 
   it('read only variables named in AWS_ENV', () => {
     const names = new Set<string>(Object.values(AWS_ENV));
-    for (const fn of Object.values(resourcesOf(s.template, 'AWS::Lambda::Function'))) {
+    for (const fn of Object.values(sluiceFunctions(s.template))) {
       for (const name of Object.keys(fn.Properties.Environment.Variables)) expect(names).toContain(name);
     }
   });

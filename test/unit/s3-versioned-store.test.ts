@@ -1,7 +1,9 @@
 /**
  * S3's conditional writes (If-Match / If-None-Match) are what make alert state safe with concurrent
  * evaluators. s3rver, the loopback S3 used for the object store's contract suite, ignores those headers,
- * so this adapter is checked against the SDK mock at the boundary, with S3's documented 412/409 answers.
+ * so this adapter is checked against the SDK mock at the boundary, with S3's documented 412/409/404
+ * answers; test/integration/moto-s3-versioned-store.test.ts checks it against moto_server's S3, which
+ * implements them.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -42,5 +44,13 @@ describe('S3VersionedStore', () => {
     expect(await store().write('a.json', 'v', '"old"')).toBe(false);
     expect(await store().write('a.json', 'v', null)).toBe(false);
     await expect(store().write('a.json', 'v', '"old"')).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('answers "condition failed" for If-Match on a deleted key (S3: 404 NoSuchKey), as moto does too', async () => {
+    s3.on(PutObjectCommand).rejectsOnce(fault('NoSuchKey', 404)).rejectsOnce(fault('NoSuchBucket', 404)).rejectsOnce(fault('NoSuchBucket', 404));
+    expect(await store().write('a.json', 'v', '"e1"')).toBe(false);
+    // A missing bucket is an error, for an update or a create.
+    await expect(store().write('a.json', 'v', '"e1"')).rejects.toThrow(/cannot access alert state/);
+    await expect(store().write('a.json', 'v', null)).rejects.toThrow(/cannot access alert state/);
   });
 });

@@ -56,7 +56,7 @@ export async function alertDeps(): Promise<AlertHandlerDeps> {
       rules,
       queries,
       state: new S3VersionedStore({ client: new S3Client(S3_CALLS), bucket: config.bucket }),
-      notifierFor: await awsNotifiers(config, logger),
+      notifierFor: awsNotifiers(config, logger),
       clock: systemClock,
       logger,
       delayMs: config.alertsDelayMs,

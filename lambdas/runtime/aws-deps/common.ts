@@ -6,8 +6,9 @@
  * missing or invalid environment variable fails there with its name (readAwsConfig).
  *
  * What each role reads, and the AWS actions its adapters call (for the stack's grants):
- * - ingest:      SLUICE_QUEUE_URL, SLUICE_MAX_BODY_BYTES?, SLUICE_LOG_LEVEL?
- *                sqs:SendMessage on the queue (+ kms:GenerateDataKey, kms:Decrypt on the queue's key)
+ * - ingest:      SLUICE_QUEUE_URL, SLUICE_MAX_BODY_BYTES?, SLUICE_LOG_LEVEL?, SLUICE_RATE_LIMIT_TABLE_ARN?, SLUICE_RATE_LIMITS?
+ *                sqs:SendMessage on the queue (+ kms:GenerateDataKey, kms:Decrypt on the queue's key);
+ *                dynamodb:UpdateItem on the rate-limit table (query too)
  * - writer:      SLUICE_BUCKET, SLUICE_LOG_LEVEL?
  *                s3:PutObject, s3:GetObject, s3:DeleteObject, s3:ListBucket (+ kms:GenerateDataKey, kms:Decrypt on the bucket's key)
  * - query:       SLUICE_ATHENA_WORKGROUP, SLUICE_GLUE_DATABASE, SLUICE_GLUE_TABLE, SLUICE_BUCKET (receipts),

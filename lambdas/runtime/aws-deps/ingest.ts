@@ -6,13 +6,16 @@ import { systemClock } from '../../../shared/ports/clock.js';
 import { makeIngestService } from '../../../shared/services/ingest.js';
 import type { IngestHandlerDeps } from '../../api/ingest.js';
 import { QUICK_CALLS, lambdaLogger } from './common.js';
+import { rateLimiter } from './rate-limits.js';
 
 export function ingestDeps(): IngestHandlerDeps {
   const config = readAwsConfig(['queueUrl', 'maxBodyBytes', 'logLevel']);
   const queue = new SqsQueue({ client: new SQSClient(QUICK_CALLS), queueUrl: config.queueUrl });
+  const logger = lambdaLogger('ingest', config.logLevel);
   return {
     ingest: makeIngestService({ queue, clock: systemClock }),
-    logger: lambdaLogger('ingest', config.logLevel),
+    logger,
     maxBodyBytes: config.maxBodyBytes,
+    limiter: rateLimiter(logger),
   };
 }

@@ -12,6 +12,7 @@ import { makeQueryService } from '../../../shared/services/query.js';
 import { makeReceiptService } from '../../../shared/services/receipts.js';
 import type { QueryHandlerDeps } from '../../api/query.js';
 import { QUICK_CALLS, S3_CALLS, lambdaLogger } from './common.js';
+import { rateLimiter } from './rate-limits.js';
 
 const MIN_TOKEN_SECRET_CHARS = 32;
 
@@ -32,5 +33,6 @@ export async function queryDeps(): Promise<QueryHandlerDeps> {
     queries: makeQueryService({ engine, clock: systemClock, tokenSecret: Buffer.from(tokenSecret, 'utf8'), waitBudgetMs: config.queryWaitMs }),
     receipts: makeReceiptService({ store, clock: systemClock }),
     logger,
+    limiter: rateLimiter(logger),
   };
 }

@@ -5,6 +5,8 @@
  *
  * Real-time alert rules (in the rules file bundled with the function) are checked on each stored batch;
  * only then does the writer also need SLUICE_TOPIC_ARN (and SLUICE_SLACK_SECRET_ARN for Slack channels).
+ * Building the channels makes no AWS call (channels.ts): a broken channel fails its notifications, never
+ * this function's cold start, so it cannot stop ingestion.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../../shared/adapters/aws/s3-object-store.js';
@@ -17,7 +19,7 @@ import type { BatchWriterHandlerDeps } from '../../writer/batch-writer.js';
 import { awsNotifiers, bundledRules } from './channels.js';
 import { S3_CALLS, lambdaLogger } from './common.js';
 
-export async function batchWriterDeps(): Promise<BatchWriterHandlerDeps> {
+export function batchWriterDeps(): BatchWriterHandlerDeps {
   const config = readAwsConfig(['bucket', 'logLevel', 'alertsFile']);
   const logger = lambdaLogger('writer', config.logLevel);
   const client = new S3Client(S3_CALLS);
@@ -29,7 +31,7 @@ export async function batchWriterDeps(): Promise<BatchWriterHandlerDeps> {
     const realtime = makeRealtimeAlerts({
       rules,
       state: new S3VersionedStore({ client, bucket: config.bucket }),
-      notifierFor: await awsNotifiers(channels, logger),
+      notifierFor: awsNotifiers(channels, logger),
       clock: systemClock,
       logger,
     });

@@ -36,9 +36,11 @@ export class S3VersionedStore implements VersionedStore {
       );
       return out.ETag ?? false;
     } catch (err) {
-      // 412: the version moved on; 409: another conditional write to the key was in flight.
+      // 412: the version moved on; 409: another conditional write to the key was in flight; 404 (NoSuchKey)
+      // on If-Match: the object was deleted since it was read. Each means the caller's version is not current.
       const status = httpStatusOf(err);
       if (status === 412 || status === 409 || sdkErrorName(err) === 'PreconditionFailed') return false;
+      if (expected !== null && (sdkErrorName(err) === 'NoSuchKey' || (status === 404 && sdkErrorName(err) !== 'NoSuchBucket'))) return false;
       throw translate(err, key);
     }
   }

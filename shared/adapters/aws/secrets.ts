@@ -6,11 +6,14 @@ import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets'
 import { SluiceError, UnavailableError } from '../../domain/errors.js';
 import { isRetryableSdkError, sdkErrorName } from './sdk-errors.js';
 
-/** The secret's SecretString (or SecretBinary read as UTF-8); cached by the provider for maxAgeSeconds. */
-export async function readSecretText(provider: SecretsProvider, secretId: string, maxAgeSeconds: number): Promise<string> {
+/**
+ * The secret's SecretString (or SecretBinary read as UTF-8); cached by the provider for maxAgeSeconds.
+ * `forceFetch` reads it again whatever the cache holds (a value the caller found unusable).
+ */
+export async function readSecretText(provider: SecretsProvider, secretId: string, maxAgeSeconds: number, opts: { forceFetch?: boolean } = {}): Promise<string> {
   let value: string | Uint8Array | undefined;
   try {
-    value = await provider.get(secretId, { maxAge: maxAgeSeconds });
+    value = await provider.get(secretId, { maxAge: maxAgeSeconds, ...(opts.forceFetch ? { forceFetch: true } : {}) });
   } catch (err) {
     // Powertools wraps the SDK's error (GetParameterError); the SDK's is its cause.
     throw translateSecretError((err as { cause?: unknown }).cause ?? err, secretId);

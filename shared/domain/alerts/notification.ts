@@ -10,6 +10,13 @@ import { ruleQuery } from './queries.js';
 import type { AlertRule } from './rules.js';
 import type { GroupResult, WindowResult } from './transitions.js';
 
+/**
+ * What the notifying services log when a channel fails or is missing: the stack counts these lines (a
+ * metric filter on the log groups) and alarms on them, so a broken channel is noticed without failing a run.
+ */
+export const NOTIFICATION_FAILED = 'alert notification failed';
+export const CHANNEL_NOT_CONFIGURED = 'alert channel is not configured here; notification dropped';
+
 export interface Notification {
   /** one line: what fired and where */
   subject: string;
