@@ -17,6 +17,15 @@ interface AstNode {
   [key: string]: unknown;
 }
 
+/** DuckDB parses these as a SELECT over a SHOW_REF (SHOW <table> is DESCRIBE's other spelling). */
+const SHOW_STATEMENTS: Record<string, string> = { SUMMARY: 'SUMMARIZE', DESCRIBE: 'DESCRIBE and SHOW <table>' };
+
+/** The statement's first keyword, past whitespace and comments, to name a refused statement. */
+function firstKeyword(sql: string): string | undefined {
+  const rest = sql.replace(/^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/, '');
+  return /^[A-Za-z]+/.exec(rest)?.[0]?.toUpperCase();
+}
+
 function walk(node: unknown, visit: (n: AstNode) => void): void {
   if (Array.isArray(node)) {
     for (const n of node) walk(n, visit);
@@ -35,7 +44,11 @@ export async function checkSelect(conn: DuckDBConnection, sql: string, opts: { a
     statements?: { node: unknown }[];
   };
   if (parsed.error) {
-    if (parsed.error_type === 'not implemented') throw new QueryError(`only a single SELECT over ${TABLE_NAME} is allowed`);
+    if (parsed.error_type === 'not implemented') {
+      // DuckDB serializes only SELECTs: EXPLAIN, PIVOT, CALL, COPY, ATTACH, … end here.
+      const kind = firstKeyword(sql);
+      throw new QueryError(`only a single SELECT over ${TABLE_NAME} is allowed${kind ? ` (${kind} statements are refused)` : ''}`);
+    }
     throw new QueryError(`SQL syntax error: ${parsed.error_message ?? 'unknown'}`);
   }
   const statements = parsed.statements ?? [];
@@ -60,6 +73,10 @@ export async function checkSelect(conn: DuckDBConnection, sql: string, opts: { a
       if (n['schema_name'] || n['catalog_name'] || !IDENTIFIER.test(raw) || !cteNames.has(name)) {
         throw new QueryError(`unknown table ${JSON.stringify(raw)}: queries read the table ${TABLE_NAME}`);
       }
+    } else if (n['type'] === 'SHOW_REF') {
+      // SUMMARIZE, DESCRIBE, SHOW: they parse as a SELECT, but read the catalog (or profile a table), not rows.
+      const kind = SHOW_STATEMENTS[String(n['show_type'])] ?? 'SHOW';
+      throw new QueryError(`only a single SELECT over ${TABLE_NAME} is allowed (${kind} statements are refused)`);
     } else if (n['type'] === 'TABLE_FUNCTION') {
       throw new QueryError(`table functions are not allowed: queries read the table ${TABLE_NAME}`);
     } else if (n['class'] === 'PARAMETER' && !opts.allowParams) {
