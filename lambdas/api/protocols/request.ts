@@ -16,6 +16,15 @@ export interface IngestCall {
   readonly principal: Principal;
   readonly ingest: IngestService;
   readonly maxBodyBytes: number;
+  /** Events of the request refused while others were stored: filled by store(), logged by the handler. */
+  readonly rejected: { count: number; firstReason?: string | undefined };
+}
+
+/** Notes the events a stored request had refused, for the operator's log (see makeIngestHandler). */
+export function noteRejected(call: IngestCall, result: IngestResult | undefined): void {
+  if (!result || result.rejectedCount === 0) return;
+  call.rejected.count += result.rejectedCount;
+  call.rejected.firstReason ??= result.rejected[0]?.reason;
 }
 
 /** One protocol: decodes its requests into records, stores them, and replies the way its clients expect. */
@@ -100,7 +109,9 @@ export function rawBody(call: IngestCall): Buffer {
  */
 export async function store(call: IngestCall, records: readonly DecodedRecord[], { withDefaults = true } = {}): Promise<IngestResult | undefined> {
   if (records.length === 0) return undefined;
-  return call.ingest.ingestRecords({ tenant: call.principal.tenant, records, defaults: withDefaults ? defaultsOf(call.event) : {} });
+  const result = await call.ingest.ingestRecords({ tenant: call.principal.tenant, records, defaults: withDefaults ? defaultsOf(call.event) : {} });
+  noteRejected(call, result);
+  return result;
 }
 
 export function receiptHeader(result: IngestResult | undefined): Record<string, string> {
