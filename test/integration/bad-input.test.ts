@@ -83,6 +83,17 @@ describe('finding 5: SUMMARIZE, DESCRIBE and SHOW no longer pass the single-SELE
   });
 });
 
+describe('found by fuzzing', () => {
+  it('regression: SQL with a number out of DOUBLE’s range (SELECT 1e400) was a 500 (DuckDB serialized it as Infinity, not JSON); now a 400 that says why', async () => {
+    for (const sql of ['SELECT 1e400', 'SELECT -1e400 FROM logs']) {
+      const r = await call(`${stack.url}/v1/query`, { body: { sql }, headers: auth });
+      expect(r.status, sql).toBe(400);
+      expect(r.body.message).toMatch(/out of DOUBLE's range/);
+    }
+    expect(stack.logger.entries.filter((e) => e.level === 'error')).toEqual([]);
+  });
+});
+
 describe('finding 5: Transfer-Encoding other than chunked is refused, not misread', () => {
   const gz = gzipSync('{"msg":"transfer-coded"}\n');
 
@@ -116,6 +127,35 @@ describe('finding 5: Transfer-Encoding other than chunked is refused, not misrea
     );
     expect(r.status).toBe(202);
     expect(r.body.accepted).toBe(1);
+  });
+});
+
+describe('?multiline= patterns run in linear time', () => {
+  it('regression: ?multiline=(a+)+$ and lines of a’s ending in ! no longer hold the event loop (it took hours with backtracking)', async () => {
+    const started = Date.now();
+    const body = `${'a'.repeat(5000)}!\n`.repeat(50);
+    const r = await call(`${stack.url}/v1/logs?multiline=${encodeURIComponent('(a+)+$')}`, { raw: body, headers: { ...auth, 'content-type': 'text/plain' } });
+    expect(r.status).toBe(202);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const health = await call(`${stack.url}/health`);
+    expect(health.status).toBe(200);
+  });
+
+  it('a pattern that cannot run in linear time (backreference, lookaround) is a 400 that says so', async () => {
+    for (const pattern of ['^(a)\\1', '^(?=\\d)', '(?<!x)y']) {
+      const r = await call(`${stack.url}/v1/logs?multiline=${encodeURIComponent(pattern)}`, { raw: 'x\n', headers: { ...auth, 'content-type': 'text/plain' } });
+      expect(r.status, pattern).toBe(400);
+      expect(r.body.message).toMatch(/backreferences or lookaround/);
+    }
+  });
+
+  it('the usual start-of-event patterns still join lines', async () => {
+    const r = await call(`${stack.url}/v1/logs?multiline=${encodeURIComponent('^\\d{4}-\\d{2}-\\d{2}')}`, {
+      raw: '2024-05-01 one\n  at a\n  at b\n2024-05-01 two\n',
+      headers: { ...auth, 'content-type': 'text/plain' },
+    });
+    expect(r.status).toBe(202);
+    expect(r.body.accepted).toBe(2);
   });
 });
 

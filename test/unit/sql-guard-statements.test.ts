@@ -85,6 +85,16 @@ describe('DuckDB SQL guard: statements that are not a SELECT over logs', () => {
   });
 });
 
+describe('DuckDB SQL guard: literals DuckDB serializes as non-JSON', () => {
+  it('regression (found by fuzzing): SELECT 1e400 was a 500 (json_serialize_sql writes Infinity; JSON.parse threw): now a 400 that says why', async () => {
+    for (const sql of ['SELECT 1e400', 'SELECT -1e400 AS x FROM logs', 'SELECT [1e400, 1]']) {
+      expect(await duckRefusal(sql), sql).toMatch(/out of DOUBLE's range/);
+    }
+    // Strings that spell Infinity, and 'infinity'::DOUBLE, are fine.
+    await expect(checkSelect(conn, "SELECT 'Infinity', '-Infinity', 'infinity'::DOUBLE FROM logs WHERE 1e300 > 0")).resolves.toEqual(expect.any(String));
+  });
+});
+
 describe('Trino SQL guard: the same statements', () => {
   it.each([
     ['SUMMARIZE logs', /\(SUMMARIZE statements are refused\)/],

@@ -26,6 +26,21 @@ function firstKeyword(sql: string): string | undefined {
   return /^[A-Za-z]+/.exec(rest)?.[0]?.toUpperCase();
 }
 
+/**
+ * DuckDB writes a DOUBLE literal out of range (`SELECT 1e400`) as a bare Infinity, which is not JSON (and which
+ * json_deserialize_sql cannot read back either): such SQL is refused with a reason, never a 500.
+ */
+function parseSerialized(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (/[:[,]-?(?:Infinity|NaN)[,}\]]/.test(text)) {
+      throw new QueryError("a number in the SQL is out of DOUBLE's range (such as 1e400): write a smaller one, or 'infinity'::DOUBLE");
+    }
+    throw new QueryError(`the SQL could not be checked (${(err as Error).message})`);
+  }
+}
+
 function walk(node: unknown, visit: (n: AstNode) => void): void {
   if (Array.isArray(node)) {
     for (const n of node) walk(n, visit);
@@ -37,7 +52,7 @@ function walk(node: unknown, visit: (n: AstNode) => void): void {
 
 export async function checkSelect(conn: DuckDBConnection, sql: string, opts: { allowParams?: boolean } = {}): Promise<string> {
   const reader = await conn.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR)', { sql });
-  const parsed = JSON.parse(String(reader.getRows()[0]![0])) as {
+  const parsed = parseSerialized(String(reader.getRows()[0]![0])) as {
     error: boolean;
     error_type?: string;
     error_message?: string;
@@ -85,6 +100,9 @@ export async function checkSelect(conn: DuckDBConnection, sql: string, opts: { a
       throw new QueryError(`function ${String(n['function_name'])} is not allowed`);
     }
   });
-  const rendered = await conn.runAndReadAll('SELECT json_deserialize_sql(json_serialize_sql($sql::VARCHAR))', { sql });
+  // A tree DuckDB serialized but cannot render back is refused like any other SQL it cannot check.
+  const rendered = await conn.runAndReadAll('SELECT json_deserialize_sql(json_serialize_sql($sql::VARCHAR))', { sql }).catch((err: unknown) => {
+    throw new QueryError(`the SQL could not be checked (${(err as Error).message})`, { cause: err });
+  });
   return String(rendered.getRows()[0]![0]);
 }
