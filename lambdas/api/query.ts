@@ -4,7 +4,7 @@ import type { Logger } from '../../shared/ports/logger.js';
 import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
 import type { QueryService } from '../../shared/services/query.js';
 import type { ReceiptService } from '../../shared/services/receipts.js';
-import { json, principalOf, requireScope, takeRequest, withErrors, type ApiEvent, type ApiHandler } from '../runtime/api-gateway.js';
+import { bodyBytes, json, principalOf, requireScope, takeRequest, withErrors, type ApiEvent, type ApiHandler } from '../runtime/api-gateway.js';
 
 export interface QueryHandlerDeps {
   queries: QueryService;
@@ -14,7 +14,10 @@ export interface QueryHandlerDeps {
   limiter?: RateLimiter | undefined;
 }
 
-const time = z.union([z.string().min(1).max(64), z.number()]);
+/** Any JSON value: the time-range parser (shared/domain/time-range.ts) refuses what is not a time, naming the forms it takes. */
+const time = z.unknown();
+/** A query body is at most this large as sent (and 8× that decompressed); the query text itself is capped below. */
+const MAX_QUERY_BODY_BYTES = 1024 * 1024;
 const queryBody = z
   .object({
     sql: z.string().min(1).max(100_000).optional(),
@@ -26,7 +29,8 @@ const queryBody = z
   .strict();
 
 function parseBody(event: ApiEvent): z.infer<typeof queryBody> {
-  const text = event.body === undefined ? '' : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8').toString('utf8');
+  // Content-Encoding as on the ingest routes: gzip or deflate decoded, others refused with 415.
+  const text = bodyBytes(event, MAX_QUERY_BODY_BYTES).toString('utf8');
   let raw: unknown;
   try {
     raw = JSON.parse(text);

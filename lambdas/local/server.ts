@@ -7,7 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { matchRoute, type RouteTarget } from '../../shared/domain/routes.js';
+import { systemClock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
+import { makeRefusalLog, type RefusalLog } from '../../shared/services/refusals.js';
 import type { Authorizer } from '../api/authorizer.js';
 import type { ApiEvent, ApiHandler, ApiResult } from '../runtime/api-gateway.js';
 
@@ -25,6 +27,8 @@ export interface LocalServerOptions {
    * with Retry-After before its body is read, so a flood of large requests cannot exhaust memory.
    */
   maxConcurrentIngest?: number;
+  /** where the server's own refusals of ingest requests are reported (default: the logger, rate-limited) */
+  refusals?: RefusalLog;
 }
 
 /**
@@ -34,6 +38,19 @@ export interface LocalServerOptions {
 export const DEFAULT_MAX_CONCURRENT_INGEST = 16;
 
 class BodyTooLarge extends Error {}
+
+/**
+ * Transfer codings Node decodes: chunked (and identity, a no-op HTTP/1.1 once had). Node's parser frames a
+ * body sent `Transfer-Encoding: gzip, chunked` by its chunks and leaves the gzip in it, so the body would be
+ * read as if it were plain; such a request is refused before its body is read.
+ */
+function unsupportedTransferCoding(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return header
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .find((c) => c !== 'chunked' && c !== 'identity' && c !== '');
+}
 
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -91,6 +108,7 @@ function queryOf(url: URL): Record<string, string> | undefined {
 
 export function createLocalServer(opts: LocalServerOptions): Server {
   const { logger } = opts;
+  const refusals = opts.refusals ?? makeRefusalLog({ logger, clock: systemClock });
   const maxIngest = opts.maxConcurrentIngest ?? DEFAULT_MAX_CONCURRENT_INGEST;
   let ingestInFlight = 0;
 
@@ -143,10 +161,19 @@ export function createLocalServer(opts: LocalServerOptions): Server {
       timeEpoch,
     };
 
+    const isIngest = match.route.target === 'ingest';
+    /** Sends a refusal and, on an ingest route, reports it (a shipper's data is being turned away). */
+    const refuse = (result: ApiResult, tenant: string, unread: boolean) => {
+      if (isIngest) {
+        const { error, message } = JSON.parse(result.body ?? '{}') as { error: string; message: string };
+        refusals.refused({ route: match.routeKey, tenant, status: result.statusCode ?? 0, error, reason: message, userAgent: http.userAgent });
+      }
+      if (unread) refuseUnread(res, req, result);
+      else send(res, result);
+    };
+
     if (opts.requireCredential && !headers['authorization']) {
-      return refuseUnread(
-        res,
-        req,
+      return refuse(
         problem(
           401,
           'unauthorized',
@@ -155,6 +182,8 @@ export function createLocalServer(opts: LocalServerOptions): Server {
             'www-authenticate': 'Bearer',
           },
         ),
+        '-',
+        true,
       );
     }
     const authEvent: APIGatewayRequestAuthorizerEventV2 = {
@@ -173,23 +202,40 @@ export function createLocalServer(opts: LocalServerOptions): Server {
       stageVariables: {},
     };
     const auth = await opts.authorize(authEvent);
-    if (!auth.isAuthorized) return refuseUnread(res, req, problem(403, 'forbidden', 'the API key is not valid'));
+    if (!auth.isAuthorized) return refuse(problem(403, 'forbidden', 'the API key is not valid'), '-', true);
+    const tenant = (auth.context as { tenant?: string } | undefined)?.tenant ?? '-';
+
+    // RFC 9112 §6.1: a transfer coding the server does not understand is a 501. Node decodes only
+    // chunked; compression belongs in Content-Encoding, which every ingest route decodes.
+    const coding = unsupportedTransferCoding(headers['transfer-encoding']);
+    if (coding !== undefined) {
+      return refuse(
+        problem(
+          501,
+          'not_implemented',
+          `transfer coding ${JSON.stringify(coding)} is not supported: send the body with Content-Length or Transfer-Encoding: chunked alone, and compress it with Content-Encoding: gzip`,
+        ),
+        tenant,
+        true,
+      );
+    }
 
     const counted = match.route.target === 'ingest' && method === 'POST';
     if (counted && ingestInFlight >= maxIngest) {
       // The body is discarded as it arrives (not buffered) and the connection kept, so the client reads
       // the 429 rather than a reset, and its retry reuses the connection.
       req.resume();
-      return send(
-        res,
+      return refuse(
         problem(429, 'too_many_requests', `the server is already handling ${maxIngest} ingest requests; retry after the number of seconds in Retry-After`, {
           'retry-after': '1',
         }),
+        tenant,
+        false,
       );
     }
     if (counted) ingestInFlight++;
     try {
-      await serve(req, res, match, url, headers, requestContext, auth.context, method, started);
+      await serve(req, res, match, url, headers, requestContext, auth.context, method, started, (result) => refuse(result, tenant, false));
     } finally {
       if (counted) ingestInFlight--;
     }
@@ -205,6 +251,7 @@ export function createLocalServer(opts: LocalServerOptions): Server {
     authContext: unknown,
     method: string,
     started: number,
+    refuseRead: (result: ApiResult) => void,
   ): Promise<void> => {
     // The body is read only for an authorized request: a caller without a key cannot make the server buffer it.
     let body: Buffer;
@@ -213,8 +260,7 @@ export function createLocalServer(opts: LocalServerOptions): Server {
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         res.setHeader('connection', 'close');
-        return send(
-          res,
+        return refuseRead(
           problem(413, 'payload_too_large', `request body exceeds ${opts.maxBodyBytes} bytes; split it into smaller requests or compress it with gzip`),
         );
       }
@@ -253,7 +299,12 @@ export function createLocalServer(opts: LocalServerOptions): Server {
     const [status, reason, message] =
       err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'Request Header Fields Too Large', 'the request headers are larger than 16 KiB; send fewer or smaller headers']
-        : [400, 'Bad Request', 'the request could not be parsed as HTTP/1.1'];
+        : err.code === 'HPE_INVALID_TRANSFER_ENCODING'
+          ? // RFC 9112 §6.3: chunked must be the last transfer coding of a request, or its length is unknown.
+            [400, 'Bad Request', 'the Transfer-Encoding header is not usable: send the body with Content-Length or Transfer-Encoding: chunked alone']
+          : err.code === 'HPE_INVALID_CONTENT_LENGTH' || err.code === 'HPE_UNEXPECTED_CONTENT_LENGTH'
+            ? [400, 'Bad Request', 'the Content-Length header is not valid (or comes with Transfer-Encoding): send one Content-Length or chunked alone']
+            : [400, 'Bad Request', 'the request could not be parsed as HTTP/1.1'];
     const body = JSON.stringify({ error: status === 431 ? 'headers_too_large' : 'bad_request', message });
     socket.end(
       `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

@@ -2,7 +2,7 @@
  * API Gateway (HTTP API, payload v2) plumbing shared by every HTTP handler: reading the body, the
  * authorizer's context, JSON responses, and the one table that maps errors to statuses.
  */
-import { gunzipSync, inflateSync } from 'node:zlib';
+import { gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   BadRequestError,
@@ -63,24 +63,40 @@ export async function takeRequest(limiter: RateLimiter | undefined, principal: P
   }
 }
 
+/**
+ * The request's Content-Encoding, if Sluice decodes it: gzip (x-gzip), deflate, or none. Any other (br,
+ * zstd, a list such as "gzip, gzip") is a 415 that names what is accepted, on every route alike.
+ */
+export function contentEncoding(event: ApiEvent): 'gzip' | 'deflate' | 'identity' {
+  const encoding = (header(event, 'content-encoding') ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return 'identity';
+  if (encoding === 'gzip' || encoding === 'x-gzip') return 'gzip';
+  if (encoding === 'deflate') return 'deflate';
+  throw new UnsupportedMediaTypeError(`content encoding ${JSON.stringify(encoding.slice(0, 100))} is not supported; use gzip, deflate or none`);
+}
+
 /** The raw body bytes, decompressed per Content-Encoding, refusing more than maxBytes either way. */
 export function bodyBytes(event: ApiEvent, maxBytes: number): Buffer {
   const raw = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
   if (raw.length > maxBytes) throw new PayloadTooLargeError(`request body is ${raw.length} bytes; the limit is ${maxBytes}`);
-  const encoding = (header(event, 'content-encoding') ?? 'identity').trim().toLowerCase();
-  const tooLarge = () => new PayloadTooLargeError(`decompressed body exceeds the limit of ${maxBytes * DECOMPRESSED_FACTOR} bytes`);
+  const encoding = contentEncoding(event);
+  if (encoding === 'identity') return raw;
+  const limit = { maxOutputLength: maxBytes * DECOMPRESSED_FACTOR };
   try {
-    if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(raw, { maxOutputLength: maxBytes * DECOMPRESSED_FACTOR });
-    if (encoding === 'deflate') return inflateSync(raw, { maxOutputLength: maxBytes * DECOMPRESSED_FACTOR });
+    if (encoding === 'gzip') return gunzipSync(raw, limit);
+    // "deflate" is zlib-wrapped by the standard, but some clients send the bare stream: take both.
+    try {
+      return inflateSync(raw, limit);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'Z_DATA_ERROR') throw err;
+      return inflateRawSync(raw, limit);
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger|maxOutputLength/i.test((err as Error).message))
-      throw tooLarge();
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger|maxOutputLength/i.test((err as Error).message)) {
+      throw new PayloadTooLargeError(`decompressed body exceeds the limit of ${maxBytes * DECOMPRESSED_FACTOR} bytes`);
+    }
     throw new BadRequestError(`body could not be decompressed as ${encoding}: ${(err as Error).message}`);
   }
-  if (encoding !== 'identity' && encoding !== '') {
-    throw new UnsupportedMediaTypeError(`content encoding ${encoding} is not supported; use gzip, deflate or none`);
-  }
-  return raw;
 }
 
 /** A compressed body may expand to this many times the wire limit (bounded: no zip bombs). */

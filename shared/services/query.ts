@@ -1,7 +1,7 @@
 import { BadRequestError, QueryError } from '../domain/errors.js';
-import { parseTimestampMicros } from '../domain/normalize/timestamp.js';
 import { compilePipeline } from '../domain/query/compile.js';
 import { signQueryToken, verifyQueryToken } from '../domain/query-token.js';
+import { parseTimeRange } from '../domain/time-range.js';
 import type { Clock } from '../ports/clock.js';
 import type { QueryEngine, QueryPage, QueryStats, QueryStatus } from '../ports/query-engine.js';
 import { QueryLimitError, UnavailableError } from '../domain/errors.js';
@@ -19,8 +19,9 @@ export interface QueryRequest {
   query?: string | undefined;
   /** raw SQL over `logs` (admin scope; checked by the engine) */
   sql?: string | undefined;
-  start?: string | number | undefined;
-  end?: string | number | undefined;
+  /** ISO 8601, epoch ms, "now" or "-15m"; anything else is refused (shared/domain/time-range.ts) */
+  start?: unknown;
+  end?: unknown;
   limit?: number | undefined;
 }
 
@@ -32,20 +33,6 @@ export interface QueryRange {
 export type QueryAnswer =
   | ({ status: 'complete'; token: string; range: QueryRange } & Omit<QueryPage, 'stats'> & { stats: QueryStats & { rangeHours: number } })
   | { status: 'running'; token: string; range: QueryRange };
-
-function toMs(value: string | number, name: string, now: number): number {
-  if (typeof value === 'string') {
-    // Relative times: "now", "-15m", "-2h", "-7d".
-    const rel = /^(?:now)?\s*-\s*(\d+)\s*(s|m|h|d)$/i.exec(value.trim());
-    if (rel) return now - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2]!.toLowerCase() as 's'];
-    if (value.trim().toLowerCase() === 'now') return now;
-  }
-  const micros = parseTimestampMicros(value);
-  if (micros === undefined) {
-    throw new BadRequestError(`${name} ${JSON.stringify(value)} is not a time: use ISO 8601 (2024-05-01T12:00:00Z), epoch milliseconds, or -15m / -2h / -7d`);
-  }
-  return Math.floor(micros / 1000);
-}
 
 export interface QueryServiceDeps {
   engine: QueryEngine;
@@ -117,9 +104,7 @@ export function makeQueryService({
   return {
     async run(req: QueryRequest): Promise<QueryAnswer> {
       const now = clock.now();
-      const endMs = req.end === undefined ? now : toMs(req.end, 'end', now);
-      const startMs = req.start === undefined ? endMs - DEFAULT_RANGE_MS : toMs(req.start, 'start', now);
-      if (startMs >= endMs) throw new BadRequestError('start must be before end');
+      const { startMs, endMs } = parseTimeRange(req, now, DEFAULT_RANGE_MS);
       const limit = req.limit ?? DEFAULT_LIMIT;
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new BadRequestError(`limit must be an integer from 1 to ${MAX_LIMIT}`);
       if ((req.query === undefined) === (req.sql === undefined)) throw new BadRequestError('send either "query" (the pipeline language) or "sql", not both');

@@ -23,6 +23,11 @@ export const elasticsearchBulk: IngestProtocolHandler = {
     let result: IngestResult | undefined;
     // A bulk request whose every document is bad is still answered 200 with per-item errors, as ES does.
     if (records.some((r) => r.kind !== 'error')) result = await store(call, records, { withDefaults: false });
+    else {
+      // Nothing stored, and still a 200 (with an error per item): the operator's log says so.
+      call.rejected.count += records.length;
+      for (const r of records) if (r.kind === 'error') call.rejected.firstReason ??= r.reason;
+    }
     // result.rejected has every rejection, so each item gets its own status.
     const rejected = new Map((result?.rejected ?? []).map((r) => [r.index, r.reason]));
     const reply = bulkResponse(ops, { receipt: result?.receipt, rejected, tookMs: Date.now() - started });

@@ -16,6 +16,7 @@ import {
   listed,
   mediaType,
   multilineParam,
+  noteRejected,
   receiptHeader,
   refuseProtobuf,
   store,
@@ -64,6 +65,7 @@ export const logs: IngestProtocolHandler = {
       }
     }
     const result = await ingest.ingest({ tenant: principal.tenant, body, kind, defaults: defaultsOf(event), multiline: multilineParam(event) });
+    noteRejected(call, result);
     return json(202, listed(result), { [RECEIPT_HEADER]: result.receipt });
   },
 };

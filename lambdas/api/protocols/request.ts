@@ -2,6 +2,7 @@
  * What every ingest protocol handler works with: the request, its principal and the ingest service, and
  * the readers of the parameters, headers and body they share.
  */
+import { setFlagsFromString } from 'node:v8';
 import type { Multiline } from '../../../shared/domain/shippers/logs.js';
 import type { DecodedRecord } from '../../../shared/domain/shippers/common.js';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../../shared/domain/errors.js';
@@ -16,6 +17,15 @@ export interface IngestCall {
   readonly principal: Principal;
   readonly ingest: IngestService;
   readonly maxBodyBytes: number;
+  /** Events of the request refused while others were stored: filled by store(), logged by the handler. */
+  readonly rejected: { count: number; firstReason?: string | undefined };
+}
+
+/** Notes the events a stored request had refused, for the operator's log (see makeIngestHandler). */
+export function noteRejected(call: IngestCall, result: IngestResult | undefined): void {
+  if (!result || result.rejectedCount === 0) return;
+  call.rejected.count += result.rejectedCount;
+  call.rejected.firstReason ??= result.rejected[0]?.reason;
 }
 
 /** One protocol: decodes its requests into records, stores them, and replies the way its clients expect. */
@@ -43,13 +53,30 @@ function zoneParam(event: ApiEvent): string | undefined {
   return tz;
 }
 
-/** ?multiline=: 'auto' (default), 'off', or a regex matching the first line of an event. */
+// V8's linear-time regular expression engine, for the `l` flag below. A pattern from a request is tested
+// against every line of the body: with backtracking, ?multiline=(a%2B)%2B%24 and one line of 40 a's and a !
+// would hold the event loop (every tenant's ingest) for hours.
+setFlagsFromString('--enable-experimental-regexp-engine');
+
+/** ?multiline=: 'auto' (default), 'off', or a regex matching the first line of an event (run in linear time). */
 export function multilineParam(event: ApiEvent): Multiline | undefined {
   const v = param(event, 'multiline');
   if (v === undefined || v === 'auto' || v === 'off') return v;
   try {
-    return new RegExp(v);
+    // eslint-disable-next-line no-invalid-regexp -- 'l' is V8's linear-time engine, enabled above
+    return new RegExp(v, 'l');
   } catch (err) {
+    let valid = true;
+    try {
+      new RegExp(v);
+    } catch {
+      valid = false;
+    }
+    if (valid) {
+      throw new BadRequestError(
+        `multiline ${JSON.stringify(v)} needs backreferences or lookaround, which Sluice does not run (patterns run in linear time); match the line's start with plain groups, classes and quantifiers`,
+      );
+    }
     throw new BadRequestError(`multiline is not a regular expression: ${(err as Error).message}`);
   }
 }
@@ -100,7 +127,9 @@ export function rawBody(call: IngestCall): Buffer {
  */
 export async function store(call: IngestCall, records: readonly DecodedRecord[], { withDefaults = true } = {}): Promise<IngestResult | undefined> {
   if (records.length === 0) return undefined;
-  return call.ingest.ingestRecords({ tenant: call.principal.tenant, records, defaults: withDefaults ? defaultsOf(call.event) : {} });
+  const result = await call.ingest.ingestRecords({ tenant: call.principal.tenant, records, defaults: withDefaults ? defaultsOf(call.event) : {} });
+  noteRejected(call, result);
+  return result;
 }
 
 export function receiptHeader(result: IngestResult | undefined): Record<string, string> {

@@ -32,29 +32,36 @@ const parser = new TrinoSQL();
 
 /**
  * Statements a person might send instead of a query, named in the refusal. Some are Athena's own (UNLOAD,
- * MSCK, VACUUM, USING EXTERNAL FUNCTION) and would otherwise be reported as syntax errors.
+ * MSCK, VACUUM, USING EXTERNAL FUNCTION) or DuckDB's (SUMMARIZE, PIVOT, PRAGMA, … as someone who queries
+ * locally too might send) and would otherwise be reported as syntax errors.
  */
 const OTHER_STATEMENTS = new Set([
   'ALTER',
   'ANALYZE',
+  'ATTACH',
   'CALL',
   'COMMENT',
   'COMMIT',
+  'COPY',
   'CREATE',
   'DEALLOCATE',
   'DELETE',
   'DENY',
   'DESC',
   'DESCRIBE',
+  'DETACH',
   'DROP',
   'EXECUTE',
   'EXPLAIN',
   'GRANT',
   'INSERT',
+  'INSTALL',
   'LOAD',
   'MERGE',
   'MSCK',
   'OPTIMIZE',
+  'PIVOT',
+  'PRAGMA',
   'PREPARE',
   'REFRESH',
   'RESET',
@@ -63,8 +70,10 @@ const OTHER_STATEMENTS = new Set([
   'SET',
   'SHOW',
   'START',
+  'SUMMARIZE',
   'TRUNCATE',
   'UNLOAD',
+  'UNPIVOT',
   'UPDATE',
   'USE',
   'USING',

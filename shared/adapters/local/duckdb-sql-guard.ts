@@ -18,6 +18,30 @@ interface AstNode {
   [key: string]: unknown;
 }
 
+/** DuckDB parses these as a SELECT over a SHOW_REF (SHOW <table> is DESCRIBE's other spelling). */
+const SHOW_STATEMENTS: Record<string, string> = { SUMMARY: 'SUMMARIZE', DESCRIBE: 'DESCRIBE and SHOW <table>' };
+
+/** The statement's first keyword, past whitespace and comments, to name a refused statement. */
+function firstKeyword(sql: string): string | undefined {
+  const rest = sql.replace(/^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/, '');
+  return /^[A-Za-z]+/.exec(rest)?.[0]?.toUpperCase();
+}
+
+/**
+ * DuckDB writes a DOUBLE literal out of range (`SELECT 1e400`) as a bare Infinity, which is not JSON (and which
+ * json_deserialize_sql cannot read back either): such SQL is refused with a reason, never a 500.
+ */
+function parseSerialized(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (/[:[,]-?(?:Infinity|NaN)[,}\]]/.test(text)) {
+      throw new QueryError("a number in the SQL is out of DOUBLE's range (such as 1e400): write a smaller one, or 'infinity'::DOUBLE");
+    }
+    throw new QueryError(`the SQL could not be checked (${(err as Error).message})`);
+  }
+}
+
 function walk(node: unknown, visit: (n: AstNode) => void): void {
   if (Array.isArray(node)) {
     for (const n of node) walk(n, visit);
@@ -29,14 +53,18 @@ function walk(node: unknown, visit: (n: AstNode) => void): void {
 
 export async function checkSelect(conn: DuckDBConnection, sql: string, opts: { allowParams?: boolean } = {}): Promise<string> {
   const reader = await conn.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR)', { sql });
-  const parsed = JSON.parse(String(reader.getRows()[0]![0])) as {
+  const parsed = parseSerialized(String(reader.getRows()[0]![0])) as {
     error: boolean;
     error_type?: string;
     error_message?: string;
     statements?: { node: unknown }[];
   };
   if (parsed.error) {
-    if (parsed.error_type === 'not implemented') throw new QueryError(`only a single SELECT over ${TABLE_NAME} is allowed`);
+    if (parsed.error_type === 'not implemented') {
+      // DuckDB serializes only SELECTs: EXPLAIN, PIVOT, CALL, COPY, ATTACH, … end here.
+      const kind = firstKeyword(sql);
+      throw new QueryError(`only a single SELECT over ${TABLE_NAME} is allowed${kind ? ` (${kind} statements are refused)` : ''}`);
+    }
     throw new QueryError(`SQL syntax error: ${parsed.error_message ?? 'unknown'}`);
   }
   const statements = parsed.statements ?? [];
@@ -61,6 +89,10 @@ export async function checkSelect(conn: DuckDBConnection, sql: string, opts: { a
       if (n['schema_name'] || n['catalog_name'] || !IDENTIFIER.test(raw) || !cteNames.has(name)) {
         throw new QueryError(`unknown table ${JSON.stringify(raw)}: queries read the table ${TABLE_NAME}`);
       }
+    } else if (n['type'] === 'SHOW_REF') {
+      // SUMMARIZE, DESCRIBE, SHOW: they parse as a SELECT, but read the catalog (or profile a table), not rows.
+      const kind = SHOW_STATEMENTS[String(n['show_type'])] ?? 'SHOW';
+      throw new QueryError(`only a single SELECT over ${TABLE_NAME} is allowed (${kind} statements are refused)`);
     } else if (n['type'] === 'TABLE_FUNCTION') {
       throw new QueryError(`table functions are not allowed: queries read the table ${TABLE_NAME}`);
     } else if (n['class'] === 'PARAMETER' && !opts.allowParams) {
@@ -69,6 +101,9 @@ export async function checkSelect(conn: DuckDBConnection, sql: string, opts: { a
       throw new QueryError(`function ${String(n['function_name'])} is not allowed`);
     }
   });
-  const rendered = await conn.runAndReadAll('SELECT json_deserialize_sql(json_serialize_sql($sql::VARCHAR))', { sql });
+  // A tree DuckDB serialized but cannot render back is refused like any other SQL it cannot check.
+  const rendered = await conn.runAndReadAll('SELECT json_deserialize_sql(json_serialize_sql($sql::VARCHAR))', { sql }).catch((err: unknown) => {
+    throw new QueryError(`the SQL could not be checked (${(err as Error).message})`, { cause: err });
+  });
   return String(rendered.getRows()[0]![0]);
 }
