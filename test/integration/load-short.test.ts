@@ -22,7 +22,7 @@ describe('load (short form)', () => {
 
   it('overload (200 connections, 1 MiB bodies): answered 429, no resets, still healthy, memory bounded', async () => {
     await withServer({}, async (server) => {
-      const r = await overload(server, { seconds: 3, connections: 200 });
+      const r = await overload(server, { seconds: 6, connections: 200 });
       expect(r.statusCounts['429'] ?? 0).toBeGreaterThan(0);
       expect(r.statusCounts['202'] ?? 0).toBeGreaterThan(0);
       expect(Object.keys(r.statusCounts).every((s) => ['202', '429', '503'].includes(s))).toBe(true);
