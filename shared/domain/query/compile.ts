@@ -221,12 +221,21 @@ function expr(e: Expr, scope: Scope, b: Builder): Typed {
       return { sql: `(${l} ${e.negated ? 'NOT IN' : 'IN'} (${values.join(', ')}))`, kind: 'boolean' };
     }
     case 'binary': {
+      // A chain (a AND b AND c, x + y - z) is written as one parenthesis, not one per operator: the parser
+      // builds it left-deep, and nested parentheses cost the Trino grammar Athena's SQL is checked with time
+      // that grows steeply with depth (128 ANDs took 80 s). Operands are compiled left to right, as written,
+      // so their placeholders stay in order.
       if (e.op === 'and' || e.op === 'or') {
-        return { sql: `(${expr(e.left, scope, b).sql} ${e.op.toUpperCase()} ${expr(e.right, scope, b).sql})`, kind: 'boolean' };
+        const terms = chain(e, [e.op]);
+        return { sql: `(${terms.map((t) => expr(t.operand, scope, b).sql).join(` ${e.op.toUpperCase()} `)})`, kind: 'boolean' };
+      }
+      if (['+', '-', '*', '/'].includes(e.op)) {
+        const terms = chain(e, e.op === '+' || e.op === '-' ? ['+', '-'] : ['*', '/']);
+        const sql = terms.map((t, i) => `${i === 0 ? '' : ` ${t.op} `}${num(b, expr(t.operand, scope, b))}`).join('');
+        return { sql: `(${sql})`, kind: 'number' };
       }
       const left = expr(e.left, scope, b);
       const right = e.right.kind === 'literal' ? literalSql(e.right.value, b, left.kind) : expr(e.right, scope, b);
-      if (['+', '-', '*', '/'].includes(e.op)) return { sql: `(${num(b, left)} ${e.op} ${num(b, right)})`, kind: 'number' };
       if (e.right.kind === 'literal' && e.right.value.kind === 'null') {
         return { sql: `(${left.sql} IS ${e.op === '=' ? '' : 'NOT '}NULL)`, kind: 'boolean' };
       }
@@ -238,6 +247,18 @@ function expr(e: Expr, scope: Scope, b: Builder): Typed {
       return { sql: `(${l} ${op} ${r})`, kind: 'boolean' };
     }
   }
+}
+
+/** The operands of a left-deep chain of operators of one precedence, left to right, each with the operator before it. */
+function chain(e: Expr, ops: readonly string[]): { op: string; operand: Expr }[] {
+  const out: { op: string; operand: Expr }[] = [];
+  let cur = e;
+  while (cur.kind === 'binary' && ops.includes(cur.op)) {
+    out.push({ op: cur.op, operand: cur.right });
+    cur = cur.left;
+  }
+  out.push({ op: '', operand: cur });
+  return out.reverse();
 }
 
 function aggregateSql(a: Aggregate, scope: Scope, b: Builder): string {

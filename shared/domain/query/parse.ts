@@ -57,6 +57,14 @@ interface Token {
 }
 
 export const MAX_QUERY_LENGTH = 10_000;
+/**
+ * How deep parentheses, `not` and function calls may nest, and how many operators one expression may hold.
+ * Without bounds a 10,000-character query could nest 5,000 levels: the parser's recursion overflowed the
+ * stack (a 500), and the compiled SQL took Athena's SQL check (the Trino grammar) minutes. A person's
+ * query stays far below both.
+ */
+export const MAX_NESTING = 32;
+export const MAX_OPERATORS = 256;
 
 /** A syntax error with its place in the query and what was expected there. */
 export class QuerySyntaxError extends BadRequestError {
@@ -176,6 +184,9 @@ const RESERVED = new Set(['and', 'or', 'not', 'in', 'like', 'as', 'by', 'asc', '
 
 class Parser {
   private i = 0;
+  /** nesting of (…), not and calls at this point, and operators in the current expression */
+  private depth = 0;
+  private operators = 0;
   constructor(
     private readonly query: string,
     private readonly tokens: Token[],
@@ -243,10 +254,10 @@ class Parser {
     this.i++;
     switch (cmd) {
       case 'filter':
-        return { kind: 'filter', expr: this.expr() };
+        return { kind: 'filter', expr: this.expression() };
       case 'fields':
       case 'display':
-        return { kind: 'fields', fields: this.list(() => this.aliased(() => this.expr())) };
+        return { kind: 'fields', fields: this.list(() => this.aliased(() => this.expression())) };
       case 'parse':
         return this.parseStage();
       case 'stats':
@@ -255,7 +266,7 @@ class Parser {
         return {
           kind: 'sort',
           keys: this.list(() => {
-            const expr = this.expr();
+            const expr = this.expression();
             const desc = this.acceptWord('desc') ? true : (this.acceptWord('asc'), false);
             return { expr, desc };
           }),
@@ -344,7 +355,7 @@ class Parser {
             this.expectPunct(')', 'expected ) after the bin period');
             return { kind: 'bin', seconds, label: `bin(${d.text})` };
           }
-          return { kind: 'expr', expr: this.expr() };
+          return { kind: 'expr', expr: this.expression() };
         }),
       );
     }
@@ -369,7 +380,7 @@ class Parser {
       return { fn: 'count', pos: t.pos };
     }
     if (fn === 'count' && this.acceptPunct(')')) return { fn: 'count', pos: t.pos };
-    const arg = this.expr();
+    const arg = this.expression();
     if (fn === 'pct' || fn === 'percentile') {
       this.expectPunct(',', 'expected , and a percentile after the field, as in pct(duration_ms, 95)');
       const p = this.tok;
@@ -383,24 +394,54 @@ class Parser {
   }
 
   // expressions -------------------------------------------------------
+  /** Parses one nested level (a parenthesis, a not, a call's arguments), refusing more than MAX_NESTING. */
+  private nested<T>(at: Token, parse: () => T): T {
+    if (++this.depth > MAX_NESTING)
+      throw this.err(`expressions may nest at most ${MAX_NESTING} levels deep (parentheses, not, function calls); write this one flatter`, at);
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
+  /** Counts an operator of the current expression, refusing more than MAX_OPERATORS. */
+  private operator(at: Token): void {
+    if (++this.operators > MAX_OPERATORS)
+      throw this.err(`an expression may hold at most ${MAX_OPERATORS} operators; split it, or use in [...] for many values`, at);
+  }
+  /** A whole expression (a filter's condition, a field's value): the operator budget is per expression. */
+  private expression(): Expr {
+    if (this.depth === 0) this.operators = 0;
+    return this.expr();
+  }
   private expr(): Expr {
     let left = this.and();
-    while (this.acceptWord('or')) left = { kind: 'binary', op: 'or', left, right: this.and() };
+    while (this.isWord('or')) {
+      this.operator(this.tok);
+      this.i++;
+      left = { kind: 'binary', op: 'or', left, right: this.and() };
+    }
     return left;
   }
   private and(): Expr {
     let left = this.not();
-    while (this.acceptWord('and')) left = { kind: 'binary', op: 'and', left, right: this.not() };
+    while (this.isWord('and')) {
+      this.operator(this.tok);
+      this.i++;
+      left = { kind: 'binary', op: 'and', left, right: this.not() };
+    }
     return left;
   }
   private not(): Expr {
-    if (this.acceptWord('not')) return { kind: 'not', expr: this.not() };
+    const t = this.tok;
+    if (this.acceptWord('not')) return this.nested(t, () => ({ kind: 'not', expr: this.not() }));
     return this.comparison();
   }
   private comparison(): Expr {
     const left = this.additive();
     const t = this.tok;
     if (t.kind === 'op' && ['=', '!=', '<', '<=', '>', '>='].includes(t.text)) {
+      this.operator(t);
       this.i++;
       return { kind: 'binary', op: t.text as '=', left, right: this.additive() };
     }
@@ -435,6 +476,7 @@ class Parser {
     let left = this.multiplicative();
     while (this.tok.kind === 'op' && (this.tok.text === '+' || this.tok.text === '-')) {
       const op = this.tok.text as '+';
+      this.operator(this.tok);
       this.i++;
       left = { kind: 'binary', op, left, right: this.multiplicative() };
     }
@@ -444,6 +486,7 @@ class Parser {
     let left = this.primary();
     while (this.tok.kind === 'op' && (this.tok.text === '*' || this.tok.text === '/')) {
       const op = this.tok.text as '*';
+      this.operator(this.tok);
       this.i++;
       left = { kind: 'binary', op, left, right: this.primary() };
     }
@@ -464,9 +507,11 @@ class Parser {
   private primary(): Expr {
     const t = this.tok;
     if (this.acceptPunct('(')) {
-      const e = this.expr();
-      this.expectPunct(')', 'expected ) to close (');
-      return e;
+      return this.nested(t, () => {
+        const e = this.expr();
+        this.expectPunct(')', 'expected ) to close (');
+        return e;
+      });
     }
     if (
       t.kind === 'string' ||
@@ -482,10 +527,12 @@ class Parser {
       this.i++;
       if (t.value !== 'quoted' && this.acceptPunct('(')) {
         const args: Expr[] = [];
-        if (!this.acceptPunct(')')) {
-          args.push(...this.list(() => this.expr()));
-          this.expectPunct(')', `expected ) to close ${t.text}(`);
-        }
+        this.nested(t, () => {
+          if (!this.acceptPunct(')')) {
+            args.push(...this.list(() => this.expr()));
+            this.expectPunct(')', `expected ) to close ${t.text}(`);
+          }
+        });
         return { kind: 'call', name: t.text.toLowerCase(), args, pos: t.pos };
       }
       return { kind: 'field', name: t.text, pos: t.pos };
